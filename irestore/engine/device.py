@@ -1,0 +1,39 @@
+"""Device and precision choices that never surprise: fp32 on CPU unless asked, no fp16 on CPU."""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+from irestore.errors import IRestoreError
+
+PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise IRestoreError(f"--device {name}: CUDA is not available on this machine (use --device cpu)")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise IRestoreError("--device mps: Apple MPS is not available on this machine (use --device cpu)")
+    try:
+        return torch.device(name)
+    except RuntimeError:
+        raise IRestoreError(f"--device {name}: unknown device (use auto, cpu, cuda or cuda:N)") from None
+
+
+def check_precision(precision: str, device: torch.device) -> torch.dtype:
+    if precision not in PRECISIONS:
+        raise IRestoreError(f"--precision {precision}: choose one of {', '.join(PRECISIONS)}")
+    if precision == "fp16" and device.type == "cpu":
+        raise IRestoreError("--precision fp16 is not supported on the CPU; use bf16 or fp32")
+    return PRECISIONS[precision]
+
+
+def autocast(device: torch.device, dtype: torch.dtype):
+    """Mixed precision for reduced dtypes; a no-op context for fp32."""
+    if dtype == torch.float32:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
