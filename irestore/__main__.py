@@ -1,0 +1,3 @@
+from irestore.cli.main import main
+
+main()

@@ -1,0 +1,139 @@
+"""The ``irestore`` command: one thin function per task, calling library code tests can call directly."""
+
+
+import functools
+import sys
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from irestore.cli.options import RunOptions, with_run_options
+from irestore.errors import IRestoreError
+
+app = typer.Typer(
+    name="irestore",
+    help="Restore photos from the command line: denoise, super-resolve, remove JPEG artifacts, deblur, derain.\n\n"
+    "Each task runs a trained model from weights/ on the CPU (or CUDA), tiled for any image size.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def friendly_errors(command):
+    """User errors become one line on stderr and exit status 1; Ctrl-C exits 130. Bugs keep tracebacks."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            code = command(*args, **kwargs)
+        except IRestoreError as exc:
+            typer.echo(f"irestore: error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("irestore: interrupted", err=True)
+            raise typer.Exit(130) from None
+        if code:
+            raise typer.Exit(code)
+
+    return wrapper
+
+
+def task_command(name: str, help: str):
+    def register(command):
+        return app.command(name, help=help, no_args_is_help=True)(friendly_errors(with_run_options(command)))
+
+    return register
+
+
+class Noise(str, Enum):
+    real = "real"
+    gaussian = "gaussian"
+
+
+@task_command("denoise", "Remove noise. Default --noise real for camera photos; --noise gaussian for synthetic white noise.")
+def denoise(
+    noise: Annotated[Noise, typer.Option("--noise", help="real: camera noise (photos); gaussian: additive white Gaussian noise.")] = Noise.real,
+    sigma: Annotated[Optional[float], typer.Option("--sigma", min=0, max=255, help="Gaussian noise level hint (0-255 scale). The shipped model is blind; the hint is reported, not required.")] = None,
+    *,
+    run: RunOptions,
+) -> int:
+    from irestore.cli.restore import run_restore
+
+    return run_restore("denoise", {"noise": noise.value}, run)
+
+
+@task_command("sr", "Super-resolve (upscale) by 2 or 4.")
+def sr(
+    scale: Annotated[int, typer.Option("--scale", "-s", help="Upscaling factor: 2 or 4.")] = 4,
+    *,
+    run: RunOptions,
+) -> int:
+    from irestore.cli.restore import run_restore
+
+    if scale not in (2, 4):
+        raise IRestoreError(f"--scale {scale}: choose 2 or 4")
+    return run_restore("sr", {"scale": scale}, run)
+
+
+@task_command("jpeg", "Remove JPEG compression artifacts (blocking, ringing), any quality.")
+def jpeg(*, run: RunOptions) -> int:
+    from irestore.cli.restore import run_restore
+
+    return run_restore("jpeg", {}, run)
+
+
+@task_command("deblur", "Remove motion blur.")
+def deblur(*, run: RunOptions) -> int:
+    from irestore.cli.restore import run_restore
+
+    return run_restore("deblur", {}, run)
+
+
+@task_command("derain", "Remove rain streaks.")
+def derain(*, run: RunOptions) -> int:
+    from irestore.cli.restore import run_restore
+
+    return run_restore("derain", {}, run)
+
+
+@app.command("models", help="List the shipped models: task, config, parameters, GFLOPs per megapixel, file, sha256, PSNR.")
+@friendly_errors
+def models(
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    from irestore.cli.models_cmd import show_models
+
+    show_models(json_out)
+
+
+def _register_optional() -> None:
+    """Commands in their own modules (evaluation, training, diagnostics, benchmarks)."""
+    import importlib
+
+    for module, attr, name in [
+        ("irestore.cli.eval_cmd", "eval_command", "eval"),
+        ("irestore.cli.train_cmd", "train_command", "train"),
+        ("irestore.cli.diagnose_cmd", "diagnose_command", "diagnose"),
+        ("irestore.cli.bench_cmd", "bench_command", "bench"),
+        ("irestore.cli.export_cmd", "export_command", "export"),
+    ]:
+        try:
+            command = getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        app.command(name)(friendly_errors(command))
+
+
+_register_optional()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from irestore.checkpoint import save_checkpoint
+from irestore.cli.main import app
+from irestore.models import build_model
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def weights(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.safetensors"
+    save_checkpoint(path, build_model("tiny"), {"task": "denoise"})
+    return path
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    path = tmp_path / "photo.png"
+    cv2.imwrite(str(path), (np.random.default_rng(0).random((24, 36, 3)) * 255).astype(np.uint8))
+    return path
+
+
+def invoke(*args: str, input: bytes | None = None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+def test_single_file_is_restored_and_input_left_untouched(tmp_path, photo, weights):
+    before = (photo.read_bytes(), photo.stat().st_mtime_ns)
+    result = invoke("denoise", photo, "-o", tmp_path / "out.png", "-w", weights)
+    assert result.exit_code == 0, result.output
+    out = cv2.imread(str(tmp_path / "out.png"))
+    assert out.shape == (24, 36, 3)
+    assert (photo.read_bytes(), photo.stat().st_mtime_ns) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_default_output_sits_beside_the_input_with_a_task_suffix(tmp_path, photo, weights):
+    assert invoke("denoise", photo, "-w", weights, "-q").exit_code == 0
+    assert (tmp_path / "photo_denoise.png").is_file()
+
+
+def test_missing_release_weights_fail_with_one_line(tmp_path, photo, monkeypatch):
+    monkeypatch.setenv("IRESTORE_WEIGHTS", str(tmp_path / "none"))
+    result = invoke("deblur", photo, "-o", tmp_path / "o.png")
+    assert result.exit_code == 1
+    assert "deblur.safetensors" in result.stderr and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_existing_outputs_need_overwrite_or_skip(tmp_path, photo, weights):
+    out = tmp_path / "out.png"
+    out.write_bytes(b"keep")
+    result = invoke("denoise", photo, "-o", out, "-w", weights)
+    assert result.exit_code == 1 and "exists" in result.stderr
+    assert out.read_bytes() == b"keep"
+    assert invoke("denoise", photo, "-o", out, "-w", weights, "--skip-existing", "-q").exit_code == 0
+    assert out.read_bytes() == b"keep"
+    assert invoke("denoise", photo, "-o", out, "-w", weights, "--overwrite", "-q").exit_code == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_folder_mode_keeps_relative_paths_and_continues_past_bad_files(tmp_path, weights):
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    img = (np.random.default_rng(1).random((10, 12, 3)) * 255).astype(np.uint8)
+    cv2.imwrite(str(src / "a.png"), img)
+    cv2.imwrite(str(src / "sub" / "b.jpg"), img)
+    (src / "broken.png").write_bytes(b"not an image")
+    result = invoke("denoise", src, "-o", tmp_path / "out", "-w", weights, "--recursive", "--suffix", "_clean", "--json", "-q")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert (report["ok"], report["failed"]) == (2, 1)
+    assert (tmp_path / "out" / "a_clean.png").is_file()
+    assert (tmp_path / "out" / "sub" / "b_clean.jpg").is_file()
+    failed = [f for f in report["files"] if f["status"] == "failed"][0]
+    assert "broken.png" in failed["error"]
+    assert not (tmp_path / "out" / "broken_clean.png").exists()
+
+
+def test_ext_changes_the_output_format(tmp_path, photo, weights):
+    assert invoke("denoise", photo, "-o", f"{tmp_path / 'o'}/", "--ext", "tif", "-w", weights, "-q").exit_code == 0
+    assert (tmp_path / "o" / "photo.tif").read_bytes()[:2] in (b"II", b"MM")
+
+
+def test_stdin_to_stdout(photo, weights):
+    result = invoke("denoise", "-", "-o", "-", "-w", weights, "-q", input=photo.read_bytes())
+    assert result.exit_code == 0, result.stderr
+    decoded = cv2.imdecode(np.frombuffer(result.stdout_bytes, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert decoded.shape == (24, 36, 3)
+
+
+def test_sixteen_bit_in_sixteen_bit_out_and_alpha_passes_through(tmp_path, weights):
+    rgba = np.random.default_rng(2).integers(0, 65535, (20, 22, 4), dtype=np.uint16)
+    src = tmp_path / "deep.png"
+    cv2.imwrite(str(src), rgba)
+    assert invoke("denoise", src, "-o", tmp_path / "o.png", "-w", weights, "-q").exit_code == 0
+    out = cv2.imread(str(tmp_path / "o.png"), cv2.IMREAD_UNCHANGED)
+    assert out.dtype == np.uint16 and out.shape == (20, 22, 4)
+    assert np.array_equal(out[..., 3], rgba[..., 3])
+
+
+def test_sr_resizes_alpha_with_the_image(tmp_path):
+    weights = tmp_path / "sr.safetensors"
+    save_checkpoint(weights, build_model("tiny", task="sr", scale=2), {"task": "sr"})
+    rgba = np.full((8, 10, 4), 200, np.uint8)
+    cv2.imwrite(str(tmp_path / "s.png"), rgba)
+    assert invoke("sr", tmp_path / "s.png", "--scale", "2", "-o", tmp_path / "o.png", "-w", weights, "-q").exit_code == 0
+    out = cv2.imread(str(tmp_path / "o.png"), cv2.IMREAD_UNCHANGED)
+    assert out.shape == (16, 20, 4) and (out[..., 3] == 200).all()
+
+
+def test_weights_for_another_task_are_refused(tmp_path, photo, weights):
+    result = invoke("jpeg", photo, "-o", tmp_path / "o.png", "-w", weights)
+    assert result.exit_code == 1 and "not 'jpeg'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "make, args, message",
+    [
+        (lambda d: None, ["missing.png"], "missing.png"),
+        (lambda d: (d / "empty.png").write_bytes(b""), ["empty.png"], "empty"),
+        (lambda d: (d / "notes.png").write_text("plain text"), ["notes.png"], "notes.png"),
+        (lambda d: (d / "emptydir").mkdir(), ["emptydir"], "emptydir"),
+    ],
+)
+def test_bad_inputs_exit_non_zero_with_one_line(tmp_path, weights, make, args, message, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make(tmp_path)
+    result = invoke("denoise", *args, "-o", "out.png", "-w", weights)
+    assert result.exit_code != 0
+    assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_oversized_image_is_refused_from_the_header(tmp_path, photo, weights):
+    result = invoke("denoise", photo, "-o", tmp_path / "o.png", "-w", weights, "--max-pixels", "100")
+    assert result.exit_code == 1 and "photo.png" in result.stderr
+
+
+def test_output_in_missing_folder_is_refused(tmp_path, photo, weights):
+    result = invoke("denoise", photo, "-o", tmp_path / "nope" / "o.png", "-w", weights)
+    assert result.exit_code == 1 and "nope" in result.stderr
+
+
+def test_corrupt_weights_are_refused(tmp_path, photo, weights):
+    weights.write_bytes(weights.read_bytes()[:300])
+    result = invoke("denoise", photo, "-o", tmp_path / "o.png", "-w", weights)
+    assert result.exit_code == 1 and "corrupt or truncated" in result.stderr
+
+
+def test_shards_partition_the_inputs(tmp_path, weights):
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(5):
+        cv2.imwrite(str(src / f"{i}.png"), np.full((8, 8, 3), i * 40, np.uint8))
+    seen = []
+    for shard in ("0/2", "1/2"):
+        result = invoke("denoise", src, "-o", tmp_path / "out", "-w", weights, "--shard", shard, "--json", "-q")
+        assert result.exit_code == 0
+        seen.append({f["input"] for f in json.loads(result.stdout)["files"]})
+    assert not seen[0] & seen[1] and len(seen[0] | seen[1]) == 5
+    assert invoke("denoise", src, "-w", weights, "--shard", "2/2").exit_code == 1
+
+
+def test_torchrun_processes_share_a_batch(tmp_path, weights):
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(4):
+        cv2.imwrite(str(src / f"{i}.png"), np.full((8, 8, 3), i * 50, np.uint8))
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517", "-m", "irestore", "denoise", str(src), "-o", str(tmp_path / "out"), "-w", str(weights), "--json", "-q"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0.png", "1.png", "2.png", "3.png"]
+    assert proc.stdout.count('"status": "ok"') == 4
+
+
+def test_help_reads_well():
+    result = invoke("--help")
+    for command in ("denoise", "sr", "jpeg", "deblur", "derain", "models"):
+        assert command in result.stdout
+    for command in ("denoise", "sr", "jpeg", "deblur", "derain"):
+        text = invoke(command, "--help").stdout
+        assert "--tile" in text and "--ensemble" in text and "--output" in text
