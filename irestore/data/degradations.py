@@ -1,0 +1,159 @@
+"""Task name -> degradation used to make training pairs.
+
+Each degradation is a small frozen dataclass: calling it with a clean H x W x C image and an rng
+returns ``(degraded, target)``. Dataclasses rather than closures so that the settings print in logs
+and checkpoints (``repr``) and survive pickling into DataLoader workers. All of them work on gray
+(1-channel) images as well as colour ones.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from irestore.data.blur import DEBLUR_NOISE_SIGMA, blur, load_kernels, random_motion_kernel
+from irestore.data.camera_noise import camera_noise_pair
+from irestore.data.jpeg import jpeg_compress
+from irestore.data.noise import add_gaussian, quantize_8bit
+from irestore.data.rain import add_rain
+from irestore.data.resize import imresize, modcrop
+from irestore.errors import ConfigError
+
+
+class Degradation(Protocol):
+    def __call__(
+        self, img: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def _check_range(name: str, bounds: Sequence[float], low: float, high: float) -> None:
+    if len(bounds) != 2 or not low <= bounds[0] <= bounds[1] <= high:
+        raise ConfigError(
+            f"{name} must be (min, max) with {low} <= min <= max <= {high}, got {bounds}"
+        )
+
+
+@dataclass(frozen=True)
+class GaussianNoise:
+    """Blind AWGN: sigma (0..255 units) uniform in ``sigma_range``.
+
+    With probability ``clip_quantize`` the noisy input is clipped and rounded to 8 bits, as a noisy
+    PNG a user feeds in would be; otherwise it is left raw like the benchmark protocol.
+    """
+
+    sigma_range: tuple[float, float] = (0.0, 50.0)
+    clip_quantize: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_range("sigma_range", self.sigma_range, 0.0, 255.0)
+        if not 0.0 <= self.clip_quantize <= 1.0:
+            raise ConfigError(f"clip_quantize is a probability in [0, 1], got {self.clip_quantize}")
+
+    def __call__(self, img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        sigma = rng.uniform(*self.sigma_range)
+        eight_bit = bool(rng.random() < self.clip_quantize)
+        return add_gaussian(img, sigma, rng, clip=eight_bit, quantize=eight_bit), img
+
+
+@dataclass(frozen=True)
+class CameraNoise:
+    """Unprocessing camera noise; the target is the clean image through the same camera."""
+
+    quantize: bool = True
+
+    def __call__(self, img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        noisy, clean = camera_noise_pair(img, rng)
+        return (quantize_8bit(noisy) if self.quantize else noisy), clean
+
+
+@dataclass(frozen=True)
+class JpegArtifacts:
+    """OpenCV JPEG at a quality drawn uniformly from the integers in ``quality_range``."""
+
+    quality_range: tuple[int, int] = (10, 60)
+
+    def __post_init__(self) -> None:
+        _check_range("quality_range", self.quality_range, 1, 100)
+
+    def __call__(self, img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        low, high = self.quality_range
+        return jpeg_compress(img, int(rng.integers(low, high + 1))), img
+
+
+@dataclass(frozen=True)
+class Downscale:
+    """MATLAB-bicubic x1/scale of the mod-cropped target, 8-bit like SR benchmarks' LR PNGs."""
+
+    scale: int = 4
+    quantize: bool = True
+
+    def __post_init__(self) -> None:
+        if self.scale not in (2, 3, 4, 8):
+            raise ConfigError(f"sr scale must be 2, 3, 4 or 8, got {self.scale}")
+
+    def __call__(self, img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        target = modcrop(img, self.scale)
+        low = imresize(target, 1.0 / self.scale, quantize_8bit=self.quantize)
+        return np.clip(low, 0.0, 1.0), target
+
+
+@dataclass(frozen=True)
+class MotionBlur:
+    """Motion blur + white noise (default 1%); random camera-shake kernels or kernels from files."""
+
+    kernel_files: tuple[str, ...] = ()
+    kernel_size: int = 25
+    noise_sigma: float = DEBLUR_NOISE_SIGMA
+    kernels: tuple[np.ndarray, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.kernel_size < 3 or self.noise_sigma < 0:
+            raise ConfigError(
+                f"deblur needs kernel_size >= 3 and noise_sigma >= 0, got {self.kernel_size}, "
+                f"{self.noise_sigma}"
+            )
+        loaded = [k for path in self.kernel_files for k in load_kernels(Path(path))]
+        object.__setattr__(self, "kernels", tuple(loaded))
+
+    def __call__(self, img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        if self.kernels:
+            kernel = self.kernels[rng.integers(len(self.kernels))]
+        else:
+            kernel = random_motion_kernel(rng, self.kernel_size)
+        return blur(img, kernel, self.noise_sigma, rng), img
+
+
+@dataclass(frozen=True)
+class Rain:
+    """Synthetic rain streaks (screen-blended)."""
+
+    def __call__(self, img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        return add_rain(img, rng), img
+
+
+DEGRADATIONS: dict[str, type] = {
+    "denoise-gaussian": GaussianNoise,
+    "denoise-real": CameraNoise,
+    "jpeg": JpegArtifacts,
+    "sr": Downscale,
+    "deblur": MotionBlur,
+    "derain": Rain,
+}
+
+
+def make_degradation(task: str, **opts: object) -> Degradation:
+    """Build the degradation for ``task`` with keyword overrides of its settings.
+
+    Unknown tasks and unknown or invalid settings raise :class:`ConfigError` naming the choices.
+    """
+    if task not in DEGRADATIONS:
+        raise ConfigError(f"unknown task '{task}'; known tasks: {', '.join(DEGRADATIONS)}")
+    cls = DEGRADATIONS[task]
+    allowed = [f.name for f in fields(cls) if f.init]
+    unknown = sorted(set(opts) - set(allowed))
+    if unknown:
+        choices = ", ".join(allowed) or "none"
+        raise ConfigError(f"task '{task}' has no option {', '.join(unknown)}; options: {choices}")
+    return cls(**opts)

@@ -1,0 +1,90 @@
+"""Gaussian noise and the unprocessing camera-noise model."""
+
+import numpy as np
+import pytest
+
+from irestore.data.camera_noise import (
+    add_camera_noise,
+    add_poisson_gaussian,
+    camera_noise_pair,
+    process,
+    random_camera,
+    random_noise_levels,
+    unprocess,
+)
+from irestore.data.colour import inverse_smoothstep, rgb_to_gray, smoothstep
+from irestore.data.noise import add_gaussian
+
+
+def test_gaussian_noise_has_the_requested_std_and_is_reproducible():
+    img = np.full((128, 128, 3), 0.5, dtype=np.float32)
+    noisy = add_gaussian(img, 25.0, np.random.default_rng(0))
+    assert noisy.dtype == np.float32
+    assert abs((noisy - img).std() - 25 / 255) < 0.02 * 25 / 255
+    assert abs((noisy - img).mean()) < 0.002
+    np.testing.assert_array_equal(noisy, add_gaussian(img, 25.0, np.random.default_rng(0)))
+    assert not np.array_equal(noisy, add_gaussian(img, 25.0, np.random.default_rng(1)))
+
+
+def test_gaussian_noise_clip_and_quantize():
+    img = np.full((64, 64, 1), 0.95, dtype=np.float32)
+    raw = add_gaussian(img, 50.0, np.random.default_rng(0))
+    assert raw.max() > 1.0  # the benchmark convention: no clipping by default
+    eight_bit = add_gaussian(img, 50.0, np.random.default_rng(0), quantize=True)
+    assert eight_bit.min() >= 0.0 and eight_bit.max() == 1.0
+    np.testing.assert_allclose(eight_bit * 255, np.rint(eight_bit * 255), atol=1e-4)
+    np.testing.assert_allclose(eight_bit, np.rint(np.clip(raw, 0, 1) * 255) / 255, atol=1e-6)
+
+
+def test_tone_curve_and_gray_conversion_by_hand():
+    np.testing.assert_allclose(smoothstep(np.array([0.0, 0.25, 0.5, 1.0])), [0, 0.15625, 0.5, 1])
+    x = np.linspace(0, 1, 101)
+    np.testing.assert_allclose(inverse_smoothstep(smoothstep(x)), x, atol=1e-9)
+    pixel = np.array([[[1.0, 0.5, 0.0]]], dtype=np.float32)
+    np.testing.assert_allclose(rgb_to_gray(pixel), [[[0.299 + 0.5 * 0.587]]], rtol=1e-6)
+
+
+def test_random_camera_keeps_white_and_draws_paper_ranges():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        camera = random_camera(rng)
+        np.testing.assert_allclose(camera.rgb_to_cam.sum(axis=1), 1.0)
+        assert 1.9 <= camera.red_gain <= 2.4 and 1.5 <= camera.blue_gain <= 1.9
+
+
+def test_noise_levels_follow_the_log_linear_fit():
+    rng = np.random.default_rng(0)
+    levels = np.array([random_noise_levels(rng) for _ in range(2000)])
+    shot, read = np.log(levels[:, 0]), np.log(levels[:, 1])
+    assert shot.min() >= np.log(1e-4) and shot.max() <= np.log(1.2e-2)
+    residual = read - (2.18 * shot + 1.20)
+    assert abs(residual.mean()) < 0.03 and abs(residual.std() - 0.26) < 0.02
+
+
+@pytest.mark.parametrize("channels", [3, 1])
+def test_process_inverts_unprocess_without_noise(channels):
+    rng = np.random.default_rng(7)
+    img = rng.uniform(0.05, 0.6, size=(16, 16, channels)).astype(np.float32)
+    for _ in range(5):
+        camera = random_camera(rng)
+        np.testing.assert_allclose(process(unprocess(img, camera), camera), img, atol=1e-3)
+
+
+def test_shot_noise_variance_grows_with_brightness():
+    shot, read = 0.01, 1e-4
+    rng = np.random.default_rng(0)
+    for level in (0.1, 0.8):
+        raw = np.full((200, 200, 3), level)
+        variance = (add_poisson_gaussian(raw, shot, read, rng) - raw).var()
+        assert abs(variance / (shot * level + read) - 1) < 0.03  # 0.0011 and 0.0081 by hand
+
+
+def test_camera_noise_is_unbiased_reproducible_and_in_range():
+    img = np.random.default_rng(1).uniform(0.2, 0.7, (48, 48, 3)).astype(np.float32)
+    noisy, clean = camera_noise_pair(img, np.random.default_rng(5))
+    assert noisy.dtype == np.float32 and 0 <= noisy.min() and noisy.max() <= 1
+    np.testing.assert_allclose(clean, img, atol=1e-3)
+    assert abs(float((noisy - clean).mean())) < 0.01
+    assert (noisy - clean).std() > 1e-3
+    np.testing.assert_array_equal(noisy, add_camera_noise(img, np.random.default_rng(5)))
+    assert not np.array_equal(noisy, add_camera_noise(img, np.random.default_rng(6)))

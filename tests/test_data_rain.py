@@ -1,0 +1,47 @@
+"""Synthetic rain: only brightens, follows its angle, varies with the rng."""
+
+import numpy as np
+
+from irestore.data.rain import StreakLayer, add_rain, screen
+
+
+def _image(channels: int = 3) -> np.ndarray:
+    return np.random.default_rng(0).uniform(0.1, 0.8, (64, 64, channels)).astype(np.float32)
+
+
+def test_screen_blend_by_hand():
+    np.testing.assert_allclose(screen(np.array([0.2, 0.5, 1.0]), np.array([0.5, 0.0, 0.3])),
+                               [0.6, 0.5, 1.0])
+
+
+def test_rain_only_brightens_and_stays_in_range():
+    for channels in (1, 3):
+        img = _image(channels)
+        rainy = add_rain(img, np.random.default_rng(1))
+        assert rainy.shape == img.shape and rainy.dtype == np.float32
+        assert np.all(rainy >= img) and rainy.max() <= 1.0
+        assert (rainy - img).mean() > 0.005
+
+
+def test_rain_is_reproducible_and_varies_with_the_rng():
+    img = _image()
+    first = add_rain(img, np.random.default_rng(3))
+    np.testing.assert_array_equal(first, add_rain(img, np.random.default_rng(3)))
+    increments = [float((add_rain(img, np.random.default_rng(s)) - img).mean()) for s in range(6)]
+    assert np.std(increments) > 0.1 * np.mean(increments)
+
+
+def test_zero_density_leaves_the_image_unchanged():
+    img = _image()
+    dry = StreakLayer(density=0.0, length=20, angle=0, width=1, brightness=0.8)
+    np.testing.assert_allclose(add_rain(img, np.random.default_rng(0), [dry]), img, atol=1e-6)
+
+
+def test_vertical_streaks_are_correlated_along_columns():
+    flat = np.zeros((96, 96, 1), dtype=np.float32)
+    layer = StreakLayer(density=0.01, length=25, angle=0, width=0.5, brightness=0.8)
+    rain = add_rain(flat, np.random.default_rng(0), [layer])[..., 0]
+    rain = rain - rain.mean()
+    down = (rain[1:] * rain[:-1]).mean()
+    across = (rain[:, 1:] * rain[:, :-1]).mean()
+    assert down > 3 * across
