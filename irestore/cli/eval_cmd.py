@@ -1,0 +1,133 @@
+"""``irestore eval``: score a model and classical baselines on a benchmark under its published protocol.
+
+Thin on purpose: it parses the lists, loads the model, and hands everything to
+:func:`irestore.evaluation.evaluate`, which tests call directly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from irestore.errors import ConfigError
+
+WHAT = "What to score"
+PROTOCOL = "Protocol"
+ENGINE = "Engine"
+OUTPUT = "Output"
+
+
+def _ints(text: str | None, option: str) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ConfigError(f"{option} {text!r}: expected comma-separated integers, e.g. 15,25,50") from None
+    if not values:
+        raise ConfigError(f"{option} {text!r}: give at least one value")
+    return values
+
+
+def _levels(task: str | None, sigma: str | None, quality: str | None, scale: str | None, model_scale: int | None) -> list[int] | None:
+    if task == "sr":
+        values = _ints(scale, "--scale")
+        if model_scale is not None:
+            if values not in (None, [model_scale]):
+                raise ConfigError(f"--scale {scale}: the model upscales x{model_scale} only")
+            return [model_scale]
+        return values
+    if task == "jpeg":
+        return _ints(quality, "--quality")
+    return _ints(sigma, "--sigma") if task == "denoise" else None
+
+
+def eval_command(
+    dataset: Annotated[str, typer.Argument(help="A benchmark name (CBSD68, Kodak24, McMaster, Urban100, Set12, BSD68, SIDD, SIDD_samples, Nam_CC15, Set5, Set14, BSD100, Manga109, Classic5, LIVE1, Rain100L, Rain100H), a folder of clean images, a folder with input/ + target/, or a folder holding the SIDD validation .mat files.", show_default=False)],
+    data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Root holding the datasets (as <root>/test/<Name>). Default: $IRESTORE_DATA, then ../shared/datasets, then /work/shared/datasets.", rich_help_panel=WHAT)] = None,
+    task: Annotated[Optional[str], typer.Option("--task", help="denoise, sr, jpeg, deblur or derain. Default: the model's task, else the dataset's usual one (CBSD68 -> denoise, Set5 -> sr, Classic5 -> jpeg; deblur uses a fixed synthetic blur set made from CBSD68/BSD68).", rich_help_panel=WHAT)] = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="A shipped model by name (see `irestore models`).", rich_help_panel=WHAT)] = None,
+    weights: Annotated[Optional[Path], typer.Option("--weights", "-w", help="A .safetensors checkpoint to score.", rich_help_panel=WHAT)] = None,
+    baselines: Annotated[Optional[str], typer.Option("--baselines", "-b", help="Comma-separated classical baselines in the same table: identity (the degraded input), bicubic (sr), nlm, bm3d (needs the optional bm3d package; skipped otherwise).", rich_help_panel=WHAT)] = None,
+    sigma: Annotated[Optional[str], typer.Option("--sigma", help="Gaussian noise levels (0-255) for clean-image denoising sets. Default: 15,25,50.", rich_help_panel=PROTOCOL)] = None,
+    quality: Annotated[Optional[str], typer.Option("--quality", help="JPEG qualities (OpenCV encoder). Default: 10,20,30,40.", rich_help_panel=PROTOCOL)] = None,
+    scale: Annotated[Optional[str], typer.Option("--scale", help="SR scales. Default: the model's scale, or 2,4 for baselines.", rich_help_panel=PROTOCOL)] = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="Override the protocol preset (gaussian-color, gaussian-gray, sidd-val, real-srgb, sr-y, jpeg-color, jpeg-gray, derain-y, deblur-gopro).", rich_help_panel=PROTOCOL)] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Score only the first N images (or SIDD blocks): a quick check, not a comparable number.", rich_help_panel=PROTOCOL)] = None,
+    tile: Annotated[Optional[int], typer.Option("--tile", help="Tile size in pixels; 0 = whole image (the protocols' choice); default: whole image when it fits in memory.", rich_help_panel=ENGINE)] = None,
+    tile_overlap: Annotated[int, typer.Option("--tile-overlap", help="Overlap between tiles in pixels.", rich_help_panel=ENGINE)] = 32,
+    ensemble: Annotated[bool, typer.Option("--ensemble", help="x8 self-ensemble (the '+' rows of SR tables).", rich_help_panel=ENGINE)] = False,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.", rich_help_panel=ENGINE)] = "auto",
+    precision: Annotated[str, typer.Option("--precision", help="fp32, bf16 or fp16 (fp16 on CUDA only).", rich_help_panel=ENGINE)] = "fp32",
+    threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads for the model (default: all cores).", rich_help_panel=ENGINE)] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the results (with per-image scores and the protocol) as JSON.", rich_help_panel=OUTPUT)] = None,
+    csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Also write one CSV row per method, dataset and level.", rich_help_panel=OUTPUT)] = None,
+) -> None:
+    """Score a model and/or baselines on a benchmark with the published metric conventions.
+
+    The table echoes the protocol: colour space, rounding, PSNR peak, SSIM variant, border crop and
+    how the inputs were degraded, so its numbers can be put next to a paper's.
+    """
+    from irestore.evaluation import BaselineUnavailableError, evaluate, make_baseline, render_table, write_csv, write_json
+
+    if model and weights:
+        raise ConfigError("give --model or --weights, not both")
+    names = [b.strip() for b in (baselines or "").split(",") if b.strip()]
+    if not (model or weights or names):
+        raise ConfigError("nothing to score: give --model NAME, --weights FILE or --baselines identity,nlm,...")
+    console = Console()
+    common = dict(data_dir=data_dir, limit=limit, preset=preset)
+    results = []
+    model_scale = None
+
+    if model or weights:
+        import torch
+
+        from irestore.checkpoint import sha256_of
+        from irestore.engine import Restorer
+        from irestore.models.zoo import load_model
+
+        if threads:
+            torch.set_num_threads(threads)
+        loaded = load_model(str(weights or model), task=task)
+        task = task or loaded.meta.get("task")
+        model_scale = int(loaded.meta.get("scale") or 1) if task == "sr" else None
+        restorer = Restorer(loaded.model, tile=tile, overlap=tile_overlap, ensemble=ensemble, device=device, precision=precision)
+        settings = {
+            "weights": str(weights) if weights else model,
+            "sha256": sha256_of(loaded.path)[:12],
+            "tile": "auto" if tile is None else tile,
+            "ensemble": ensemble,
+            "precision": precision,
+            "device": device,
+        }
+        results += evaluate(dataset, restore=restorer, task=task, levels=_levels(task, sigma, quality, scale, model_scale),
+                            channels=loaded.meta.get("channels"), method=loaded.name, settings=settings, **common)
+
+    for name in names:
+        try:
+            baseline = make_baseline(name)
+        except BaselineUnavailableError as exc:
+            console.print(f"[yellow]skipping baseline {escape(str(exc))}[/yellow]")
+            continue
+        run_task = task or _dataset_task(dataset, data_dir)
+        results += evaluate(dataset, restore=baseline, task=run_task, method=name,
+                            levels=_levels(run_task, sigma, quality, scale, model_scale), **common)
+
+    if not results:
+        raise ConfigError("no method could be scored (every requested baseline was skipped)")
+    render_table(results, console)
+    if json_out:
+        write_json(results, json_out)
+    if csv_out:
+        write_csv(results, csv_out)
+
+
+def _dataset_task(dataset: str, data_dir: Path | None) -> str | None:
+    from irestore.evaluation import open_dataset
+
+    return open_dataset(dataset, data_dir).default_task
