@@ -1,0 +1,82 @@
+"""What a run reports: a live progress bar for the person watching and ``log.jsonl`` for later.
+
+Every record is one JSON object per line with an ``event`` (``start``, ``train``, ``val``, ``diag``,
+``skip``, ``checkpoint``, ``stop``, ``export``) and the ``step`` it belongs to, so a log can be read
+with one ``json.loads`` per line and plotted without parsing text. A resumed run appends to the same
+log, so steps between the last checkpoint and a kill appear twice: the later records are the ones
+the final weights went through.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+
+class RunLog:
+    """Appends records to ``log.jsonl`` (flushed each time: a killed run keeps its log)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.file = open(path, "a", buffering=1) if path is not None else None
+
+    def write(self, event: str, step: int, **fields: Any) -> None:
+        if self.file is not None:
+            record = {"event": event, "step": step, "time": round(time.time(), 3), **fields}
+            self.file.write(json.dumps(record, default=_plain) + "\n")
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+class ProgressBar:
+    """Loss, val PSNR, steps/s and ETA on one line; silent when disabled (other ranks, tests)."""
+
+    def __init__(self, total: int, start: int, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress = Progress(
+            TextColumn("[bold]train"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}  val {task.fields[val]}  {task.fields[speed]} it/s"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            disable=not enabled,
+            refresh_per_second=4,
+        )
+        self.task = self.progress.add_task("train", total=total, completed=start, loss="-", val="-", speed="-")
+        if enabled:
+            self.progress.start()
+
+    def update(self, step: int, *, loss: float | None = None, val: float | None = None, speed: float | None = None) -> None:
+        fields: dict[str, str] = {}
+        if loss is not None:
+            fields["loss"] = f"{loss:.4f}" if math.isfinite(loss) else "nan"
+        if val is not None:
+            fields["val"] = f"{val:.2f} dB"
+        if speed is not None:
+            fields["speed"] = f"{speed:.1f}"
+        self.progress.update(self.task, completed=step, **fields)
+
+    def print(self, message: str) -> None:
+        if self.enabled:
+            self.progress.console.print(message)
+
+    def close(self) -> None:
+        if self.enabled:
+            self.progress.stop()
