@@ -33,6 +33,7 @@ class TrainConfig:
     # data
     data_root: str = ""
     train_dirs: list[str] = field(default_factory=lambda: ["train/BSD200", "train/T91"])
+    paired_dirs: list[str] = field(default_factory=list)  # [input_dir, target_dir] of ready-made pairs
     patch_size: int = 64
     batch_size: int = 8
     patch_schedule: list[list[int]] = field(default_factory=list)

@@ -65,8 +65,15 @@ def existing_dirs(root: Path, folders: list[str], what: str) -> list[Path]:
 
 
 def train_dataset(cfg: TrainConfig, root: Path) -> PatchDataset:
+    """Clean folders degraded on the fly, and/or ``paired_dirs`` = [input_dir, target_dir] as they are."""
     dirs = existing_dirs(root, cfg.train_dirs, "training")
-    return PatchDataset(dirs, build_degradation(cfg, root), cfg.patch_size, cfg.gray, cfg.seed)
+    paired = None
+    if cfg.paired_dirs:
+        if len(cfg.paired_dirs) != 2:
+            raise DatasetError(f"paired_dirs needs [input_dir, target_dir], got {cfg.paired_dirs}")
+        paired = tuple(existing_dirs(root, cfg.paired_dirs, "paired"))
+    degradation = build_degradation(cfg, root) if dirs else None
+    return PatchDataset(dirs, degradation, cfg.patch_size, cfg.gray, cfg.seed, paired=paired)
 
 
 def val_set(cfg: TrainConfig, root: Path) -> tuple[torch.Tensor, torch.Tensor]:
