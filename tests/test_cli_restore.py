@@ -7,10 +7,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from PIL import Image as PILImage
 from typer.testing import CliRunner
 
 from irestore.checkpoint import save_checkpoint
 from irestore.cli.main import app
+from irestore.io import read_image
 from irestore.models import build_model
 
 runner = CliRunner()
@@ -190,3 +192,21 @@ def test_help_reads_well():
     for command in ("denoise", "sr", "jpeg", "deblur", "derain"):
         text = invoke(command, "--help").stdout
         assert "--tile" in text and "--ensemble" in text and "--output" in text
+
+
+@pytest.mark.parametrize(
+    "name, make",
+    [
+        ("dot.png", lambda p: cv2.imwrite(str(p), np.full((1, 1, 3), 90, np.uint8))),
+        ("strip.png", lambda p: cv2.imwrite(str(p), np.full((1, 17), 90, np.uint8))),
+        ("palette.png", lambda p: PILImage.fromarray(np.full((9, 7, 3), 60, np.uint8)).convert("P").save(p)),
+        ("cmyk.jpg", lambda p: PILImage.new("CMYK", (10, 6), (10, 200, 30, 5)).save(p)),
+    ],
+)
+def test_unusual_but_valid_images_are_restored(tmp_path, weights, name, make):
+    src = tmp_path / name
+    make(src)
+    out = tmp_path / f"out-{Path(name).stem}.png"
+    result = invoke("denoise", src, "-o", out, "-w", weights, "-q")
+    assert result.exit_code == 0, result.stderr
+    assert read_image(out).pixels.shape[:2] == read_image(src).pixels.shape[:2]
