@@ -210,3 +210,14 @@ def test_unusual_but_valid_images_are_restored(tmp_path, weights, name, make):
     result = invoke("denoise", src, "-o", out, "-w", weights, "-q")
     assert result.exit_code == 0, result.stderr
     assert read_image(out).pixels.shape[:2] == read_image(src).pixels.shape[:2]
+
+
+def test_sigma_hint_needs_gaussian_noise_and_warns_outside_the_training_range(tmp_path, photo):
+    weights = tmp_path / "g.safetensors"
+    save_checkpoint(weights, build_model("tiny"), {"task": "denoise", "recipe": {"degradation": {"sigma_range": [0, 50]}}})
+    result = invoke("denoise", photo, "--sigma", "25", "-o", tmp_path / "a.png", "-w", weights)
+    assert result.exit_code == 1 and "--noise gaussian" in result.stderr
+    inside = invoke("denoise", photo, "--noise", "gaussian", "--sigma", "25", "-o", tmp_path / "b.png", "-w", weights)
+    assert inside.exit_code == 0 and "warning" not in inside.stderr
+    outside = invoke("denoise", photo, "--noise", "gaussian", "--sigma", "80", "-o", tmp_path / "c.png", "-w", weights)
+    assert outside.exit_code == 0 and "outside the sigma 0-50" in outside.stderr

@@ -55,13 +55,18 @@ class Noise(str, Enum):
 @task_command("denoise", "Remove noise. Default --noise real for camera photos; --noise gaussian for synthetic white noise.")
 def denoise(
     noise: Annotated[Noise, typer.Option("--noise", help="real: camera noise (photos); gaussian: additive white Gaussian noise.")] = Noise.real,
-    sigma: Annotated[Optional[float], typer.Option("--sigma", min=0, max=255, help="Gaussian noise level hint (0-255 scale). The shipped model is blind; the hint is reported, not required.")] = None,
+    sigma: Annotated[
+        Optional[float],
+        typer.Option("--sigma", min=0, max=255, help="Gaussian noise level hint (0-255 scale) for --noise gaussian. The models are blind, so it is optional; a level outside the model's training range is warned about."),
+    ] = None,
     *,
     run: RunOptions,
 ) -> int:
     from irestore.cli.restore import run_restore
 
-    return run_restore("denoise", {"noise": noise.value}, run)
+    if sigma is not None and noise is not Noise.gaussian:
+        raise IRestoreError("--sigma describes Gaussian noise: add --noise gaussian")
+    return run_restore("denoise", {"noise": noise.value}, run, sigma=sigma)
 
 
 @task_command("sr", "Super-resolve (upscale) by 2 or 4.")

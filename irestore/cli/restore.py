@@ -63,7 +63,15 @@ class ModelChooser:
         )
 
 
-def run_restore(task: str, variant: dict, run: RunOptions) -> int:
+def sigma_note(meta: dict, sigma: float) -> str | None:
+    """The models are blind; a noise-level hint outside their training range earns a warning."""
+    low, high = meta.get("recipe", {}).get("degradation", {}).get("sigma_range", (0, 50))
+    if low <= sigma <= high:
+        return None
+    return f"--sigma {sigma:g} lies outside the sigma {low:g}-{high:g} this model was trained on; expect a weaker result"
+
+
+def run_restore(task: str, variant: dict, run: RunOptions, *, sigma: float | None = None) -> int:
     """Restore every input; return the exit code (1 when any file failed)."""
     if run.threads:
         torch.set_num_threads(run.threads)
@@ -76,6 +84,9 @@ def run_restore(task: str, variant: dict, run: RunOptions) -> int:
     jobs = select_shard(jobs, index, count)
     chooser = ModelChooser(task, variant, run)
     quiet = run.quiet
+    note = sigma_note(chooser.loaded.meta, sigma) if sigma is not None else None
+    if note:
+        stderr.print(f"irestore: warning: {note}", markup=False, highlight=False, soft_wrap=True)
     if not quiet:
         restorer = chooser.primary
         header = (
