@@ -37,7 +37,7 @@ def show_models(as_json: bool) -> None:
     for column in ("name", "task", "config", "params", "GFLOPs/MP", "PSNR", "file", "sha256"):
         table.add_column(column)
     for r in rows:
-        psnr = ", ".join(f"{k} {v:.2f}" for k, v in r["metrics"].items() if isinstance(v, (int, float)))
+        psnr = ", ".join(f"{k} {v['psnr']:.2f}" for k, v in r["metrics"].items() if isinstance(v, dict) and "psnr" in v)
         params = f"{r['params'] / 1e6:.2f} M" if r["params"] else "-"
         table.add_row(r["name"], r["task"], r["config"], params, str(r["gflops_per_mp"] or "-"), psnr or "-", r["file"].split("/")[-1], r["sha256"][:12])
     if not rows:

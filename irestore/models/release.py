@@ -1,0 +1,66 @@
+"""Adding a trained checkpoint to ``weights/manifest.json`` with its hash and measured scores.
+
+The manifest is what ``irestore models`` shows and what loading verifies: file, sha256, task,
+provenance summary, and the PSNR/SSIM that ``irestore eval`` measured (model and baselines of the
+same run), with the commands that reproduce them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from irestore.checkpoint import read_metadata, sha256_of
+from irestore.errors import WeightsError
+from irestore.models.zoo import MANIFEST, read_manifest
+
+
+def scores_from_eval(path: Path) -> tuple[dict, dict]:
+    """(model scores, baseline scores) keyed ``dataset`` or ``dataset/level`` from an eval JSON."""
+    rows = json.loads(Path(path).read_text())["results"]
+    model, baselines = {}, {}
+    for r in rows:
+        key = r["dataset"] if r["level"] in ("", "-", None) else f"{r['dataset']}/{r['level']}"
+        entry = {k: r[k] for k in ("psnr", "ssim", "psnr_b", "preset", "images") if r.get(k) is not None}
+        if r["method"] in ("identity", "bicubic", "nlm", "bm3d"):
+            baselines.setdefault(r["method"], {})[key] = entry
+        else:
+            model[key] = entry
+    return model, baselines
+
+
+def register(weights: Path, *, eval_files: list[Path] = (), commands: list[str] = ()) -> dict:
+    """Write (or replace) the manifest entry of ``weights``, which must sit in the weights folder."""
+    weights = Path(weights)
+    folder = weights.parent
+    config, info = read_metadata(weights)
+    name = info.get("name") or weights.stem
+    if weights.name != f"{name}.safetensors":
+        raise WeightsError(f"{weights}: release files are named after their entry ({name}.safetensors)")
+    metrics, baselines = {}, {}
+    for f in eval_files:
+        m, b = scores_from_eval(f)
+        metrics.update(m)
+        for method, scores in b.items():
+            baselines.setdefault(method, {}).update(scores)
+    entry = {
+        "file": weights.name,
+        "sha256": sha256_of(weights),
+        "task": info.get("task"),
+        "variant": info.get("variant", {}),
+        "config": config.to_dict(),
+        "training": {k: info.get(k) for k in ("training_data", "steps", "wall_time_s", "hardware", "weights", "val")},
+        "metrics": metrics,
+        "baselines": baselines,
+        "eval_commands": list(commands),
+        "licence": info.get("licence"),
+    }
+    manifest = read_manifest(folder)
+    manifest["models"][name] = entry
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{MANIFEST}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, folder / MANIFEST)
+    return entry
