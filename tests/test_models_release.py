@@ -31,3 +31,23 @@ def test_release_files_are_named_after_their_entry(tmp_path):
     save_checkpoint(path, build_model("tiny"), {"task": "denoise", "name": "denoise-real"})
     with pytest.raises(WeightsError, match="denoise-real.safetensors"):
         register(path)
+
+
+def test_models_command_lists_entries_with_params_gflops_and_psnr(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from irestore.cli.main import app
+
+    monkeypatch.setenv("IRESTORE_WEIGHTS", str(tmp_path))
+    path = tmp_path / "derain.safetensors"
+    save_checkpoint(path, build_model("tiny", task="derain"), {"task": "derain", "name": "derain"})
+    rows = [{"method": "derain", "dataset": "Rain100L", "level": "", "psnr": 31.5, "ssim": 0.9, "preset": "derain-y", "images": 10}]
+    (tmp_path / "e.json").write_text(json.dumps({"results": rows}))
+    register(path, eval_files=[tmp_path / "e.json"])
+    result = CliRunner().invoke(app, ["models", "--json"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["name"] == "derain" and row["params"] > 0 and row["gflops_per_mp"] > 0
+    assert row["metrics"]["Rain100L"]["psnr"] == 31.5
+    table = CliRunner().invoke(app, ["models"], env={"COLUMNS": "250"})
+    assert "Rain100L 31.50" in table.stdout
