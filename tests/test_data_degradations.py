@@ -58,12 +58,25 @@ def test_deblur_with_kernel_files(tmp_path):
     kernel = np.zeros((5, 5), dtype=np.uint8)
     kernel[2, :] = 255
     cv2.imwrite(str(tmp_path / "line.png"), kernel)
-    degrade = make_degradation("deblur", kernel_files=[str(tmp_path / "line.png")], noise_sigma=0)
+    degrade = make_degradation("deblur", kernel_files=[str(tmp_path / "line.png")], noise_sigma=0, file_kernel_share=1.0)
     img = np.zeros((9, 9, 1), dtype=np.float32)
     img[4, 4] = 1.0
     blurred, _ = degrade(img, np.random.default_rng(0))
     np.testing.assert_allclose(blurred[4, 2:7, 0], 0.2, atol=1e-6)
     assert blurred[3].max() == 0
+
+
+def test_deblur_mixes_file_kernels_with_random_trajectories(tmp_path):
+    kernel = np.zeros((5, 5), dtype=np.uint8)
+    kernel[2, :] = 255
+    cv2.imwrite(str(tmp_path / "line.png"), kernel)
+    degrade = make_degradation("deblur", kernel_files=[str(tmp_path / "line.png")], noise_sigma=0)
+    img = np.zeros((31, 31, 1), dtype=np.float32)
+    img[15, 15] = 1.0
+    line = np.zeros_like(img)
+    line[15, 13:18] = 0.2
+    from_file = [np.allclose(degrade(img, np.random.default_rng(i))[0], line, atol=1e-6) for i in range(40)]
+    assert 5 < sum(from_file) < 35
 
 
 def test_unknown_task_or_option_is_a_config_error():

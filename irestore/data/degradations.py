@@ -101,24 +101,27 @@ class Downscale:
 
 @dataclass(frozen=True)
 class MotionBlur:
-    """Motion blur + white noise (default 1%); random camera-shake kernels or kernels from files."""
+    """Motion blur + white noise (default 1%): random camera-shake kernels, mixed with kernels from
+    files (a recorded kernel with probability ``file_kernel_share``) so the model sees both the
+    synthetic trajectories and real measured shake."""
 
     kernel_files: tuple[str, ...] = ()
     kernel_size: int = 25
     noise_sigma: float = DEBLUR_NOISE_SIGMA
+    file_kernel_share: float = 0.5
     kernels: tuple[np.ndarray, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.kernel_size < 3 or self.noise_sigma < 0:
+        if self.kernel_size < 3 or self.noise_sigma < 0 or not 0 <= self.file_kernel_share <= 1:
             raise ConfigError(
-                f"deblur needs kernel_size >= 3 and noise_sigma >= 0, got {self.kernel_size}, "
-                f"{self.noise_sigma}"
+                f"deblur needs kernel_size >= 3, noise_sigma >= 0 and file_kernel_share in [0, 1], got "
+                f"{self.kernel_size}, {self.noise_sigma}, {self.file_kernel_share}"
             )
         loaded = [k for path in self.kernel_files for k in load_kernels(Path(path))]
         object.__setattr__(self, "kernels", tuple(loaded))
 
     def __call__(self, img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        if self.kernels:
+        if self.kernels and rng.random() < self.file_kernel_share:
             kernel = self.kernels[rng.integers(len(self.kernels))]
         else:
             kernel = random_motion_kernel(rng, self.kernel_size)
