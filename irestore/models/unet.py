@@ -103,5 +103,8 @@ class RestorationUNet(nn.Module):
         return F.interpolate(x, scale_factor=cfg.scale, mode="bilinear", align_corners=False)
 
     def blocks(self) -> list[tuple[str, Block]]:
-        """Every block in forward order, named for diagnostics."""
-        return [(name, m) for name, m in self.named_modules() if isinstance(m, Block)]
+        """Every block in the order the forward pass runs them (decoders innermost first), named."""
+        stages = [f"encoders.{i}" for i in range(self.config.levels)] + ["middle"]
+        stages += [f"decoders.{i}" for i in reversed(range(self.config.levels))]
+        named = dict(self.named_modules())
+        return [(f"{stage}.{j}", block) for stage in stages for j, block in enumerate(named[stage])]
