@@ -1,4 +1,10 @@
-"""Device and precision choices that never surprise: fp32 on CPU unless asked, no fp16 on CPU."""
+"""Device and precision choices that never surprise: fp32 on CPU unless asked, no fp16 on CPU.
+
+``auto`` precision asks for the fastest one that keeps quality: bf16 where the hardware computes
+it natively (AMX or AVX512-BF16 CPUs, bf16-capable GPUs), fp32 elsewhere. On this project's
+CPUs bf16 took 30-40% less CPU time than fp32 for 0.003 dB less PSNR (docs/speed.md); on CPUs
+that only emulate bf16 it is slower than fp32, hence the check.
+"""
 
 from __future__ import annotations
 
@@ -24,9 +30,20 @@ def resolve_device(name: str = "auto") -> torch.device:
         raise IRestoreError(f"--device {name}: unknown device (use auto, cpu, cuda or cuda:N)") from None
 
 
+def native_bf16(device: torch.device) -> bool:
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")]
+    return any(probe is not None and probe() for probe in probes)
+
+
 def check_precision(precision: str, device: torch.device) -> torch.dtype:
+    if precision == "auto":
+        return torch.bfloat16 if native_bf16(device) else torch.float32
     if precision not in PRECISIONS:
-        raise IRestoreError(f"--precision {precision}: choose one of {', '.join(PRECISIONS)}")
+        raise IRestoreError(f"--precision {precision}: choose one of auto, {', '.join(PRECISIONS)}")
     if precision == "fp16" and device.type == "cpu":
         raise IRestoreError("--precision fp16 is not supported on the CPU; use bf16 or fp32")
     return PRECISIONS[precision]

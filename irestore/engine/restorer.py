@@ -1,7 +1,12 @@
 """The inference engine: numpy image in, restored numpy image out.
 
-pad to the model's multiple -> (self-ensemble) -> (tiles with whole-image statistics) -> model
--> crop -> clamp. Tiles are chosen from a memory budget when not given: whole image when it fits.
+pad to the model's multiple -> tiles (one tile when the image fits the memory budget) -> per tile:
+(x8 self-ensemble) -> model with whole-image statistics -> blend into the output -> clamp.
+
+Memory is bounded by the tile, not the image: tiles are read from the caller's HxWxC array (a
+tile of it is exactly the channels-last layout the model runs in) and padded on the fly, and the
+blend accumulates in the float32 output array that is returned, so no other whole-image copy is
+ever made. ``memory_mb`` covers those two images plus the activations of one tile.
 """
 
 from __future__ import annotations
@@ -13,31 +18,38 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from irestore.engine.allocator import reuse_freed_memory
 from irestore.engine.device import autocast, check_precision, resolve_device
-from irestore.engine.ensemble import self_ensemble
-from irestore.engine.tiling import tiled_forward
+from irestore.engine.fuse import inference_model
+from irestore.engine.tiling import Grid, run_tiles
 from irestore.errors import IRestoreError
-from irestore.models.unet import pad_to_multiple
 
 DEFAULT_MEMORY_BUDGET_MB = 1536
-BYTES_PER_PIXEL_PER_CHANNEL = 60
-"""Measured peak activation bytes per input pixel per unit of model width (fp32, inference)."""
+BYTES_PER_PIXEL_PER_CHANNEL = 80
+"""Peak activation bytes per input pixel per unit of model width (fp32, fused inference form).
+
+Measured with ``irestore bench --calibrate`` (docs/speed.md): growth of peak RSS with image size.
+"""
+MIN_TILE = 128
+GPU_TILE_BATCH = 4
 
 
 def auto_tile(height: int, width: int, model_width: int, multiple: int, budget_mb: float) -> int:
     """0 (whole image) when it fits the budget, else the largest square tile that does."""
     per_pixel = BYTES_PER_PIXEL_PER_CHANNEL * model_width
-    max_pixels = budget_mb * 2**20 / per_pixel
+    max_pixels = max(budget_mb, 0) * 2**20 / per_pixel
     if height * width <= max_pixels:
         return 0
     side = int(math.sqrt(max_pixels))
-    return max(multiple * 4, side - side % multiple)
+    return max(multiple * 4, MIN_TILE - MIN_TILE % multiple, side - side % multiple)
 
 
 class Restorer:
     """Callable restoring float32 HxWxC images in [0, 1] with one model.
 
     ``tile``: None = auto from ``memory_mb``, 0 = whole image, N = N x N tiles with ``overlap``.
+    ``batch``: tiles per model call in the output pass (None: 1 on the CPU, where batching does
+    not pay, :data:`GPU_TILE_BATCH` elsewhere).
     A colour model given a gray image sees it replicated to RGB and returns the channel mean;
     a gray model given a colour image restores each channel on its own.
     """
@@ -53,6 +65,7 @@ class Restorer:
         precision: str = "fp32",
         stats_passes: int = 2,
         memory_mb: float = DEFAULT_MEMORY_BUDGET_MB,
+        batch: int | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
         if tile is not None and tile < 0:
@@ -61,10 +74,13 @@ class Restorer:
             raise IRestoreError(f"--tile-overlap {overlap}: must be >= 0")
         self.device = resolve_device(device)
         self.dtype = check_precision(precision, self.device)
-        self.model = model.to(self.device).eval()
+        if self.device.type == "cpu":
+            reuse_freed_memory()
+        self.model = inference_model(model).to(self.device)
         self.config = model.config
         self.tile, self.overlap, self.ensemble = tile, overlap, ensemble
         self.stats_passes, self.memory_mb, self.progress = stats_passes, memory_mb, progress
+        self.batch = batch or (1 if self.device.type == "cpu" else GPU_TILE_BATCH)
 
     @property
     def scale(self) -> int:
@@ -73,52 +89,102 @@ class Restorer:
     def __call__(self, img: np.ndarray) -> np.ndarray:
         if img.ndim == 2:
             img = img[..., None]
-        channels = img.shape[2]
-        x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))).float()[None]
-        model_channels = self.config.in_channels
-        if channels == model_channels:
-            y = self._restore(x)
-        elif channels == 1 and model_channels == 3:
-            y = self._restore(x.expand(-1, 3, -1, -1)).mean(1, keepdim=True)
-        elif channels == 3 and model_channels == 1:
-            y = torch.cat([self._restore(x[:, c : c + 1]) for c in range(3)], dim=1)
-        else:
+        h, w, channels = img.shape
+        model_channels, s = self.config.in_channels, self.scale
+        if channels not in (model_channels, 1) and not (channels == 3 and model_channels == 1):
             raise IRestoreError(f"the model takes {model_channels} channels, the image has {channels}")
-        return y[0].permute(1, 2, 0).numpy()
+        out = np.zeros((h * s, w * s, channels), dtype=np.float32)
+        planes = [(img, out)] if model_channels != 1 else [(img[..., c : c + 1], out[..., c : c + 1]) for c in range(channels)]
+        for src, dst in planes:
+            self._restore_into(src, dst)
+        return np.clip(out, 0.0, 1.0, out=out)
+
+    def tile_for(self, height: int, width: int) -> int:
+        """The tile side used for an image of this size (0: whole image)."""
+        if self.tile is not None:
+            return self.tile
+        ph, pw, _ = padding(height, width, self.config.multiple)
+        image_mb = height * width * 4 * self.config.in_channels * (1 + self.scale**2) / 2**20
+        return auto_tile(ph, pw, self.config.width, self.config.multiple, self.memory_mb - image_mb)
+
+    def grid_for(self, height: int, width: int) -> Grid:
+        """The tiles an image of this size is restored in (one tile: the whole image, padded)."""
+        ph, pw, _ = padding(height, width, self.config.multiple)
+        return Grid.plan(ph, pw, self.tile_for(height, width) or max(ph, pw), self.overlap, self.config.multiple)
 
     @torch.inference_mode()
-    def _restore(self, x: Tensor) -> Tensor:
-        y = self._run(x, self.dtype)
-        if self.dtype != torch.float32 and not torch.isfinite(y).all():
-            y = self._run(x, torch.float32)
-        return y.clamp_(0.0, 1.0).float().cpu()
+    def _restore_into(self, src: np.ndarray, dst: np.ndarray) -> None:
+        try:
+            self._run(src, dst, self.dtype)
+        except _NonFinite:
+            dst[...] = 0.0
+            self._run(src, dst, torch.float32)
 
-    def _run(self, x: Tensor, dtype: torch.dtype) -> Tensor:
-        x = x.to(self.device)
+    def _run(self, src: np.ndarray, dst: np.ndarray, dtype: torch.dtype) -> None:
+        h, w = src.shape[:2]
+        s = self.scale
+        grid = self.grid_for(h, w)
+        th, tw = grid.tile_size
+        mode = padding(h, w, self.config.multiple)[2]
+        gray_in_colour_model = src.shape[2] == 1 and self.config.in_channels == 3
+        check = dtype != torch.float32
+
+        def read(y0: int, x0: int) -> Tensor:
+            piece = padded_window(src, y0, y0 + th, x0, x0 + tw, mode)
+            x = torch.from_numpy(piece).permute(2, 0, 1)[None].to(self.device)
+            if gray_in_colour_model:
+                x = x.expand(-1, 3, -1, -1).contiguous(memory_format=torch.channels_last)
+            return x
+
+        def write(y0: int, x0: int, y: Tensor, wy: Tensor, wx: Tensor) -> None:
+            y = y.float()
+            if check and not torch.isfinite(y).all():
+                raise _NonFinite
+            if gray_in_colour_model:
+                y = y.mean(1, keepdim=True)
+            rows, cols = min(y.shape[-2], (h - y0) * s), min(y.shape[-1], (w - x0) * s)
+            if rows <= 0 or cols <= 0:
+                return
+            weighted = y[0, :, :rows, :cols].permute(1, 2, 0) * (wy[:rows, None, None] * wx[None, :cols, None])
+            region = torch.from_numpy(dst[y0 * s : y0 * s + rows, x0 * s : x0 * s + cols])
+            region += weighted.cpu()
+
         with autocast(self.device, dtype):
-            fn = self._forward
-            y = self_ensemble(fn, x) if self.ensemble else fn(x)
-        return y.float()
-
-    def _forward(self, x: Tensor) -> Tensor:
-        h, w = x.shape[-2:]
-        multiple = self.config.multiple
-        padded, _ = pad_to_multiple(x, multiple)
-        tile = self.tile
-        if tile is None:
-            tile = auto_tile(*padded.shape[-2:], self.config.width, multiple, self.memory_mb)
-        if tile == 0 or (tile >= padded.shape[-2] and tile >= padded.shape[-1]):
-            y = self.model.forward_features(padded)
-        else:
-            y = tiled_forward(
+            run_tiles(
                 self.model.forward_features,
-                padded,
-                tile=tile,
-                overlap=self.overlap,
-                multiple=multiple,
-                scale=self.scale,
+                grid,
+                read,
+                write,
+                scale=s,
                 stats_passes=self.stats_passes,
+                orientations=8 if self.ensemble else 1,
+                batch=self.batch,
                 progress=self.progress,
             )
-        s = self.scale
-        return y[..., : h * s, : w * s]
+
+
+class _NonFinite(Exception):
+    """A reduced-precision tile overflowed; the image is redone in float32."""
+
+
+def padding(height: int, width: int, multiple: int) -> tuple[int, int, str]:
+    """The padded height and width and the padding mode, as :func:`pad_to_multiple` pads (bottom/right)."""
+    ph, pw = height + (-height) % multiple, width + (-width) % multiple
+    return ph, pw, "reflect" if ph - height < height and pw - width < width else "replicate"
+
+
+def padded_window(img: np.ndarray, y0: int, y1: int, x0: int, x1: int, mode: str) -> np.ndarray:
+    """``img[y0:y1, x0:x1]`` of the image padded bottom/right as :func:`pad_to_multiple` pads it; float32, contiguous."""
+    h, w = img.shape[:2]
+    if y1 <= h and x1 <= w:
+        window = img[y0:y1, x0:x1]
+    else:
+        window = img[np.ix_(_pad_index(y0, y1, h, mode), _pad_index(x0, x1, w, mode))]
+    return np.ascontiguousarray(window, dtype=np.float32)
+
+
+def _pad_index(start: int, stop: int, length: int, mode: str) -> np.ndarray:
+    i = np.arange(start, stop)
+    beyond = i >= length
+    i[beyond] = 2 * (length - 1) - i[beyond] if mode == "reflect" else length - 1
+    return i

@@ -69,11 +69,15 @@ class ImageLayerNorm(ChannelAffine):
 
     eps = 1e-4
 
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+    def statistics(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Per-image mean and ``s = sqrt(var + eps)``, each (B, 1, 1, 1); shared with the fused inference form."""
         moments = spatial_mean(self, "moments", (x,), _first_two_moments)
         mu, second = moments[:, 0:1], moments[:, 1:2]
         var = (second - mu * mu).clamp_min(0.0)
-        s = torch.sqrt(var + self.eps)
+        return mu, torch.sqrt(var + self.eps)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        mu, s = self.statistics(x)
         return self.affine((x - mu) / s), s
 
 

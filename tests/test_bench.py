@@ -1,0 +1,52 @@
+import json
+import math
+
+from typer.testing import CliRunner
+
+from irestore.cli.bench_cmd import results_table
+from irestore.cli.main import app
+from irestore.models import complexity
+from irestore.engine.benchmark import Case, conv2d_gflops, image_shape, plan_cases, run_case
+
+
+def test_image_shapes_are_4_by_3_at_the_requested_size():
+    for mp in (0.25, 1, 16):
+        h, w = image_shape(mp)
+        assert math.isclose(h * w, mp * 1e6, rel_tol=0.01) and math.isclose(w / h, 4 / 3, rel_tol=0.01)
+
+
+def test_the_matrix_covers_sizes_threads_ensemble_and_one_onnx_row_per_size_and_thread():
+    cases = plan_cases(["config:small"], sizes=(0.25, 4), threads=(1, 2), repeat=3)
+    torch_cases = [c for c in cases if c.backend == "torch"]
+    assert len(torch_cases) == 2 * 2 * 2 and len(cases) == len(torch_cases) + 4
+    assert {c.repeat for c in cases if c.megapixels > 1} == {1}
+    assert not any(c.ensemble for c in cases if c.backend == "onnxruntime")
+
+
+def test_a_case_reports_speed_and_memory():
+    row = run_case(Case("config:tiny", 0.005, threads=1, tile=32, repeat=2))
+    assert row["tiles"] > 1 and row["passes"] == 3 and row["tile_size"][0] <= 32
+    assert row["seconds"] > 0 and row["mp_per_s"] > 0 and row["conv2d_gflops"] > 0
+    assert row["peak_rss_mb"] > row["image_mb"] >= 0
+
+
+def test_conv2d_reference_is_positive():
+    assert conv2d_gflops(channels=16, side=32, repeat=1) > 0
+
+
+def test_bench_command_prints_json_rows_from_fresh_processes(monkeypatch):
+    monkeypatch.setattr(complexity, "gflops_per_megapixel", lambda model: 10.0)
+    result = CliRunner().invoke(app, ["bench", "--config", "tiny", "--sizes", "0.01", "--threads", "1", "--no-ensemble", "--no-onnx", "--repeat", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == 1 and "error" not in rows[0], rows
+    row = rows[0]
+    assert row["model"] == "config:tiny" and row["tiles"] == 1 and row["peak_rss_mb"] > 0
+    assert row["gflops"] == round(10.0 * row["height"] * row["width"] / 1e6 / row["seconds"], 1)
+
+
+def test_table_shows_failed_cases_with_their_reason():
+    ok = {**Case("config:small", 1, 2).__dict__, "tiles": 4, "tile_size": [368, 368], "passes": 3, "seconds": 1.0, "cpu_seconds": 1.9, "mp_per_s": 1.0, "gflops": 66.0, "conv2d_gflops": 200.0, "peak_rss_mb": 900, "load": 1.0}
+    failed = {**Case("config:small", 16, 2, backend="onnxruntime").__dict__, "error": "does not fit", "load": 1.5}
+    table = results_table([ok, failed])
+    assert table.row_count == 2 and "1.50" in table.title

@@ -1,0 +1,81 @@
+import pytest
+import torch
+
+from irestore.engine.fuse import ChannelsLastLayerNorm, FusedResidual, PointwiseConv, conv1x1, inference_model
+from irestore.engine.tiling import tiled_forward
+from irestore.models import build_model
+
+
+def _perturbed(model):
+    """Non-trivial norm affines and biases, so a wrong fold cannot hide behind ones and zeros."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    return model.eval()
+
+
+@pytest.mark.parametrize("overrides", [{}, {"skip": "ls"}, {"norm": "ln"}, {"mixer": "attn"}, {"mixer": "attn", "norm": "ln"}, {"placement": "peri", "norm": "ln"}, {"norm": "rms"}])
+def test_inference_model_computes_the_same_function(overrides):
+    model = _perturbed(build_model("tiny", **overrides))
+    fused = inference_model(model)
+    x = torch.rand(2, 3, 24, 40)
+    with torch.no_grad():
+        expected, got, single = model(x), fused(x), fused(x[1:])
+    tolerance = 1e-5 * expected.abs().max()
+    assert (got - expected).abs().max() <= tolerance
+    assert (single - expected[1:]).abs().max() <= tolerance
+
+
+def test_conv_blocks_with_image_or_token_norms_are_fused_and_other_token_norms_run_as_one_kernel():
+    def count(kind, **overrides):
+        return sum(isinstance(m, kind) for m in inference_model(build_model("tiny", **overrides)).modules())
+
+    blocks = len(build_model("tiny").blocks())
+    assert count(FusedResidual) == count(FusedResidual, norm="ln") == 2 * blocks
+    assert count(FusedResidual, mixer="attn") == count(FusedResidual, norm="rms") == count(FusedResidual, placement="peri") == 0
+    assert count(ChannelsLastLayerNorm, mixer="attn", norm="ln") == 2 * blocks
+    assert count(ChannelsLastLayerNorm, placement="peri", norm="ln") == 4 * blocks
+
+
+@pytest.mark.parametrize("norm", ["iln", "ln"])
+def test_fused_blocks_share_whole_image_statistics_under_tiling(norm):
+    model = _perturbed(build_model("tiny", norm=norm, enc_blocks=(1,), dec_blocks=(1,), heads=(1, 1)))
+    x = torch.rand(1, 3, 64, 88)
+    with torch.no_grad():
+        original = tiled_forward(model, x, tile=48, overlap=48, multiple=2, stats_passes=3)
+        fused = tiled_forward(inference_model(model), x, tile=48, overlap=48, multiple=2, stats_passes=3)
+        naive = tiled_forward(inference_model(model), x, tile=48, overlap=48, multiple=2, stats_passes=0)
+    assert (fused - original).abs().max() <= 1e-5 * original.abs().max()
+    assert (naive - original).abs().max() > 100 * (fused - original).abs().max()
+
+
+def test_the_inference_model_runs_channels_last_and_is_a_copy():
+    model = build_model("tiny")
+    fused = inference_model(model)
+    assert fused.stem.weight.is_contiguous(memory_format=torch.channels_last)
+    assert model.stem.weight.is_contiguous()
+    assert fused.stem.weight.data_ptr() != model.stem.weight.data_ptr()
+
+
+def test_pointwise_conv_matches_conv2d_and_keeps_channels_last():
+    conv = torch.nn.Conv2d(6, 10, 1)
+    assert PointwiseConv.supports(conv)
+    assert not PointwiseConv.supports(torch.nn.Conv2d(6, 10, 3)) and not PointwiseConv.supports(torch.nn.Conv2d(6, 6, 1, groups=3))
+    x = torch.rand(1, 6, 9, 11).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        got = PointwiseConv(conv)(x)
+        assert torch.allclose(got, conv(x), atol=1e-6)
+        assert got.is_contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            assert conv1x1(x, conv.weight, conv.bias).dtype == torch.bfloat16
+
+
+def test_inference_model_runs_under_bf16_autocast():
+    model = build_model("tiny")
+    fused = inference_model(model)
+    x = torch.rand(1, 3, 16, 24).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        got = fused(x).float()
+    with torch.no_grad():
+        expected = model(x)
+    assert (got - expected).abs().mean() < 0.02
