@@ -2,8 +2,6 @@ import numpy as np
 import pytest
 import torch
 
-import torch.nn.functional as F
-
 from irestore.engine import Restorer, auto_tile
 from irestore.engine.ensemble import inverse, self_ensemble, transform, transform_box
 from irestore.engine.restorer import BYTES_PER_PIXEL_PER_CHANNEL, padded_window, padding

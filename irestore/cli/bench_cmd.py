@@ -1,7 +1,8 @@
 """``irestore bench``: how fast and how big the engine is on this machine.
 
 Thin on purpose: it turns the options into cases for :mod:`irestore.engine.benchmark`, which runs
-each in a fresh process, and prints the rows as a table or JSON.
+each in a fresh process, and prints the rows as a table or JSON. The engine (and torch) is imported
+only when the command runs, so registering it costs ``irestore --help`` nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from irestore.engine.benchmark import CONFIG_PREFIX, SIZES_MP, calibrate, plan_cases, run_bench
 from irestore.errors import ConfigError
 
 WHAT = "What to measure"
@@ -32,12 +32,9 @@ def _numbers(text: str, option: str, kind=float) -> tuple:
     return values
 
 
-RELEASE_ARCHITECTURE = CONFIG_PREFIX + "small,norm=ln"
-"""The architecture of the release configs (configs/*.toml), for when no weights are shipped yet."""
-
-
 def default_models() -> list[str]:
     """The shipped weights whose files exist, else the release architecture with random weights."""
+    from irestore.engine.benchmark import RELEASE_ARCHITECTURE
     from irestore.models.zoo import read_manifest, weights_dir
 
     folder = weights_dir()
@@ -52,7 +49,7 @@ def bench_command(
     threads: Annotated[str, typer.Option("--threads", help="CPU thread counts to compare.", rich_help_panel=WHAT)] = "1,2",
     ensemble: Annotated[bool, typer.Option("--ensemble/--no-ensemble", help="Also time the x8 self-ensemble.", rich_help_panel=WHAT)] = True,
     precision: Annotated[str, typer.Option("--precision", help="Comma-separated precisions for the PyTorch rows: fp32, bf16.", rich_help_panel=WHAT)] = "fp32",
-    onnx: Annotated[bool, typer.Option("--onnx/--no-onnx", help="Add onnxruntime rows (whole images that fit --memory-mb; needs irestore[onnx]).", rich_help_panel=WHAT)] = True,
+    onnx: Annotated[bool, typer.Option("--onnx/--no-onnx", help="Add onnxruntime rows (whole images that fit --memory-mb; needs the optional onnx and onnxruntime packages).", rich_help_panel=WHAT)] = True,
     tile: Annotated[Optional[list[int]], typer.Option("--tile", help="Force a tile size (repeatable; 0 = whole image). Default: chosen from the memory budget.", rich_help_panel=WHAT, show_default=False)] = None,
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="Timed runs per case up to 1 MP (the median is reported); larger images run once.", rich_help_panel=WHAT)] = 3,
     quick: Annotated[bool, typer.Option("--quick", help="A short run: 0.25 and 1 MP, the ensemble at 0.25 MP only, one timed run.", rich_help_panel=WHAT)] = False,
@@ -60,6 +57,8 @@ def bench_command(
     timeout: Annotated[Optional[float], typer.Option("--timeout", min=1, help="Give up on a case after this many seconds.", rich_help_panel=WHAT, show_default=False)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON rows instead of a table.", rich_help_panel=OUTPUT)] = False,
 ) -> None:
+    from irestore.engine.benchmark import CONFIG_PREFIX, SIZES_MP, calibrate, plan_cases, run_bench
+
     models = list(model or []) + [CONFIG_PREFIX + c for c in config or []] or default_models()
     if calibrate_memory:
         result = calibrate(models[0])
@@ -100,6 +99,7 @@ def _has_onnxruntime() -> bool:
 
 
 def results_table(rows: list[dict]) -> Table:
+    from irestore.engine.benchmark import CONFIG_PREFIX
     load = max((r.get("load", 0.0) for r in rows), default=0.0)
     table = Table(title=f"irestore bench ({os.cpu_count()} CPUs, highest 1-min load average {load:.2f})")
     for column in ("model", "backend", "MP", "threads", "ens", "tiles", "s", "CPU s", "MP/s", "GFLOP/s", "conv2d GFLOP/s", "of conv2d", "peak RSS MB", "load"):
@@ -112,5 +112,5 @@ def results_table(rows: list[dict]) -> Table:
             continue
         tiles = "whole" if r["tiles"] == 1 else f"{r['tiles']} x {r['tile_size'][0]}x{r['tile_size'][1]}, {r['passes']} passes"
         share = f"{100 * r['gflops'] / r['conv2d_gflops']:.0f}%" if r["conv2d_gflops"] else "-"
-        table.add_row(*head, tiles, f"{r['seconds']:.2f}", f"{r['cpu_seconds']:.2f}", f"{r['mp_per_s']:.2f}", f"{r['gflops']:.1f}", f"{r['conv2d_gflops']:.1f}", share, str(r["peak_rss_mb"]), f"{r['load']:.2f}")
+        table.add_row(*head, tiles, f"{r['seconds']:.2f}", f"{r['cpu_seconds']:.2f}", f"{r['mp_per_s']:.2f}", f"{r['gflops']:.1f}", f"{r['conv2d_gflops']:.1f}", share, str(r["peak_rss_mb"] or "-"), f"{r['load']:.2f}")
     return table

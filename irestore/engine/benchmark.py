@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,8 @@ from irestore.errors import IRestoreError
 SIZES_MP = (0.25, 1.0, 4.0, 16.0)
 BACKENDS = ("torch", "onnxruntime")
 CONFIG_PREFIX = "config:"
+RELEASE_ARCHITECTURE = CONFIG_PREFIX + "small,norm=ln"
+"""The architecture of the release configs (configs/*.toml), for when no weights are shipped yet."""
 
 
 @dataclass(frozen=True)
@@ -93,10 +94,10 @@ def run_case(case: Case) -> dict:
     restorer(img[: 4 * model.config.multiple, : 4 * model.config.multiple])
     walls, cpus = [], []
     for _ in range(case.repeat):
-        before, start = _cpu_seconds(), time.perf_counter()
+        before, start = time.process_time(), time.perf_counter()
         restorer(img)
         walls.append(time.perf_counter() - start)
-        cpus.append(_cpu_seconds() - before)
+        cpus.append(time.process_time() - before)
     seconds = statistics.median(walls)
     return {
         **asdict(case),
@@ -107,7 +108,7 @@ def run_case(case: Case) -> dict:
         "cpu_seconds": round(statistics.median(cpus), 3),
         "mp_per_s": round(h * w / 1e6 / seconds, 3),
         "conv2d_gflops": round(conv2d_gflops(case.precision), 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": _peak_rss_mb(),
         "image_mb": round(img.nbytes * (1 + model.config.scale**2) / 2**20),
     }
 
@@ -130,13 +131,19 @@ def _onnx_restorer(case: Case, model: nn.Module, h: int, w: int):
         raise IRestoreError("onnxruntime rows are fp32 without --ensemble")
     if len(Restorer(model, memory_mb=case.memory_mb).grid_for(h, w)) > 1:
         raise IRestoreError("the whole image does not fit --memory-mb; onnxruntime has no tiling with whole-image statistics")
-    path = export_onnx(model, Path(tempfile.mkdtemp(prefix="irestore-bench-")) / "model.onnx")
-    return OnnxRestorer(path, model.config, threads=case.threads)
+    with tempfile.TemporaryDirectory(prefix="irestore-bench-") as folder:
+        path = export_onnx(model, Path(folder) / "model.onnx")
+        return OnnxRestorer(path, model.config, threads=case.threads)
 
 
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+def _peak_rss_mb() -> int | None:
+    """The process's peak resident set (Linux reports kB, macOS bytes); None where unknown."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2**20 if sys.platform == "darwin" else 1024))
 
 
 def conv2d_gflops(precision: str = "fp32", channels: int = 64, side: int = 256, repeat: int = 5) -> float:
