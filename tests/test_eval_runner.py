@@ -81,6 +81,22 @@ def test_gaussian_gray_identity_and_nlm(gray_set):
     assert len(nlm.per_image) == 2 and nlm.seconds > 0 and nlm.mp_per_s > 0
 
 
+def test_8bit_variant_feeds_the_restorer_clipped_uint8_noise(gray_set):
+    seen = []
+
+    def spy(img):
+        seen.append(img.copy())
+        return img
+
+    published, = evaluate(str(gray_set), restore=spy, levels=[25], limit=1)
+    assert (seen[0] < 0).any() or (seen[0] > 1).any()
+    assert not np.allclose(seen[0] * 255, np.rint(seen[0] * 255))
+    eight, = evaluate(str(gray_set), restore=spy, levels=[25], limit=1, preset="gaussian-gray-8bit")
+    np.testing.assert_array_equal(seen[1], to_uint8(seen[0]) / np.float32(255))
+    assert eight.preset == "gaussian-gray-8bit" and "rounded to uint8" in eight.degradation
+    assert "unclipped" in published.degradation
+
+
 def test_levels_default_and_for_level_protocol(gray_set):
     seen = []
 

@@ -5,7 +5,7 @@ import pytest
 from irestore.checkpoint import save_checkpoint
 from irestore.errors import WeightsError
 from irestore.models import build_model
-from irestore.models.release import register
+from irestore.models.release import register, scores_from_eval
 from irestore.models.zoo import load_model
 
 
@@ -24,6 +24,16 @@ def test_register_writes_a_verified_entry_with_eval_scores(tmp_path, monkeypatch
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["models"]["jpeg"]["sha256"] == entry["sha256"]
     assert load_model("jpeg").meta["steps"] == 5
+
+
+def test_8bit_protocol_scores_sit_beside_the_published_ones(tmp_path):
+    rows = [
+        {"method": "model", "dataset": "CBSD68", "level": "sigma=25", "psnr": 30.1, "ssim": 0.8, "preset": "gaussian-color", "images": 68},
+        {"method": "model", "dataset": "CBSD68", "level": "sigma=25", "psnr": 29.9, "ssim": 0.8, "preset": "gaussian-color-8bit", "images": 68},
+    ]
+    (tmp_path / "eval.json").write_text(json.dumps({"results": rows}))
+    model, _ = scores_from_eval(tmp_path / "eval.json")
+    assert model["CBSD68/sigma=25"]["psnr"] == 30.1 and model["CBSD68-8bit/sigma=25"]["psnr"] == 29.9
 
 
 def test_release_files_are_named_after_their_entry(tmp_path):

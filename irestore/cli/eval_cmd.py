@@ -56,7 +56,7 @@ def eval_command(
     sigma: Annotated[Optional[str], typer.Option("--sigma", help="Gaussian noise levels (0-255) for clean-image denoising sets. Default: 15,25,50.", rich_help_panel=PROTOCOL)] = None,
     quality: Annotated[Optional[str], typer.Option("--quality", help="JPEG qualities (OpenCV encoder). Default: 10,20,30,40.", rich_help_panel=PROTOCOL)] = None,
     scale: Annotated[Optional[str], typer.Option("--scale", help="SR scales. Default: the model's scale, or 2,4 for baselines.", rich_help_panel=PROTOCOL)] = None,
-    preset: Annotated[Optional[str], typer.Option("--preset", help="Override the protocol preset (gaussian-color, gaussian-gray, sidd-val, real-srgb, sr-y, jpeg-color, jpeg-gray, derain-y, deblur-gopro).", rich_help_panel=PROTOCOL)] = None,
+    preset: Annotated[Optional[str], typer.Option("--preset", help="Override the protocol preset (gaussian-color, gaussian-gray, their -8bit variants with the noisy input saved as 8-bit, sidd-val, real-srgb, sr-y, jpeg-color, jpeg-gray, derain-y, deblur-gopro).", rich_help_panel=PROTOCOL)] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Score only the first N images (or SIDD blocks): a quick check, not a comparable number.", rich_help_panel=PROTOCOL)] = None,
     tile: Annotated[Optional[int], typer.Option("--tile", help="Tile size in pixels; 0 = whole image (the protocols' choice); default: whole image when it fits in memory.", rich_help_panel=ENGINE)] = None,
     tile_overlap: Annotated[int, typer.Option("--tile-overlap", help="Overlap between tiles in pixels.", rich_help_panel=ENGINE)] = 32,

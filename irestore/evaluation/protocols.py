@@ -28,6 +28,8 @@ class Preset:
     ``scale`` pixels per side. ``gray_source`` says how a colour file becomes the one-channel
     ground truth of a gray preset: ``"luma"`` (OpenCV's IMREAD_GRAYSCALE, BT.601 full range, as the
     gray denoising scripts read) or ``"matlab-y"`` (rounded studio-range Y, SwinIR's gray JPEG).
+    ``noisy_8bit``: the Gaussian-noise input is clipped and rounded to uint8, as a noisy photo a user
+    hands the CLI would be; the published protocol keeps it float and unclipped.
     """
 
     name: str
@@ -37,6 +39,7 @@ class Preset:
     crop_is_scale: bool = False
     with_psnr_b: bool = False
     gray_source: Literal["luma", "matlab-y"] = "luma"
+    noisy_8bit: bool = False
     summary: str = ""
 
     @property
@@ -61,6 +64,8 @@ PRESETS: dict[str, Preset] = {
     for p in (
         Preset("gaussian-color", "rgb", True, "2d", summary="AWGN seed 0 per image, RGB uint8"),
         Preset("gaussian-gray", "gray", True, "2d", summary="AWGN seed 0 per image, gray uint8"),
+        Preset("gaussian-color-8bit", "rgb", True, "2d", noisy_8bit=True, summary="as gaussian-color, noisy input saved as 8-bit"),
+        Preset("gaussian-gray-8bit", "gray", True, "2d", noisy_8bit=True, summary="as gaussian-gray, noisy input saved as 8-bit"),
         Preset("sidd-val", "rgb", False, "matlab3d", summary="SIDD blocks, float output as Restormer/MATLAB"),
         Preset("real-srgb", "rgb", False, "matlab3d", summary="real noisy/clean pairs scored like sidd-val"),
         Preset("sr-y", "y", True, "2d", crop_is_scale=True, summary="MATLAB bicubic LR, Y, crop = scale"),

@@ -70,13 +70,15 @@ def choose_preset(task: str, source: DatasetSource, channels: int | None = None)
     return PRESETS[{"sr": "sr-y", "derain": "derain-y", "deblur": "deblur-gopro"}[task]]
 
 
-def describe_degradation(source: DatasetSource, task: str) -> str:
+def describe_degradation(source: DatasetSource, task: str, preset: Preset | None = None) -> str:
     """How the inputs were made, worded independently of the level so a table prints it once."""
     if source.kind == "sidd":
         return "official SIDD sRGB validation blocks"
     if source.kind == "pairs":
         return "degraded images as stored"
     if task == "denoise":
+        if preset is not None and preset.noisy_8bit:
+            return "AWGN N(0, sigma/255), RandomState(0) per image, clipped and rounded to uint8"
         return "AWGN N(0, sigma/255), RandomState(0) per image, unclipped float"
     if task == "jpeg":
         from irestore.data.jpeg import ENCODER
@@ -172,7 +174,7 @@ def evaluate(
                 data_range=chosen.peak,
                 rounding=chosen.rounding,
                 crop=chosen.crop(level.scale),
-                degradation=describe_degradation(source, task),
+                degradation=describe_degradation(source, task, chosen),
                 settings=dict(settings or {}),
                 per_image=per_image,
             )

@@ -124,15 +124,18 @@ def _sr_pair(source: DatasetSource, hr_path: Path, hr: np.ndarray, scale: int, m
     return lr, hr[:h, :w]
 
 
-def _degrade(source: DatasetSource, task: str, level: Level, index: int, path: Path, clean: np.ndarray, mode: str) -> tuple[np.ndarray, np.ndarray]:
+def _degrade(source: DatasetSource, task: str, level: Level, index: int, path: Path, clean: np.ndarray, preset: Preset) -> tuple[np.ndarray, np.ndarray]:
     if task == "denoise":
-        return add_benchmark_noise(clean, level.value), clean
+        noisy = add_benchmark_noise(clean, level.value)
+        if preset.noisy_8bit:
+            noisy = np.rint(np.clip(noisy, 0.0, 1.0) * 255.0).astype(np.float32) / 255.0
+        return noisy, clean
     if task == "jpeg":
         from irestore.data.jpeg import jpeg_compress
 
         return jpeg_compress(clean, level.value), clean
     if task == "sr":
-        return _sr_pair(source, path, clean, level.scale, mode)
+        return _sr_pair(source, path, clean, level.scale, _mode(preset))
     if task == "deblur":
         from irestore.data.blur import DEBLUR_NOISE_SIGMA, blur, random_motion_kernel
 
@@ -200,5 +203,5 @@ def iter_samples(source: DatasetSource, task: str, level: Level, preset: Preset,
             yield Sample(inp.stem, degraded, target)
         return
     for index, path in enumerate(clean_images(source)[:limit]):
-        degraded, target = _degrade(source, task, level, index, path, read_image(path, mode), mode)
+        degraded, target = _degrade(source, task, level, index, path, read_image(path, mode), preset)
         yield Sample(path.stem, degraded, target)
