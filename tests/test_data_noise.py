@@ -5,6 +5,8 @@ import pytest
 
 from irestore.data.camera_noise import (
     add_camera_noise,
+    add_demosaicked_noise,
+    bayer_masks,
     add_poisson_gaussian,
     camera_noise_pair,
     process,
@@ -79,6 +81,35 @@ def test_shot_noise_variance_grows_with_brightness():
         assert abs(variance / (shot * level + read) - 1) < 0.03  # 0.0011 and 0.0081 by hand
 
 
+def _lag1_correlation(noise: np.ndarray) -> float:
+    d = noise - noise.mean()
+    return float((d[:, 1:] * d[:, :-1]).mean() / d.var())
+
+
+def test_demosaicked_noise_is_spatially_correlated_like_real_camera_noise():
+    raw = np.full((128, 128, 3), 0.3)
+    independent = add_poisson_gaussian(raw, 4e-3, 1e-4, np.random.default_rng(0)) - raw
+    demosaicked = add_demosaicked_noise(raw, 4e-3, 1e-4, np.random.default_rng(0)) - raw
+    assert abs(_lag1_correlation(independent)) < 0.05
+    assert 0.4 < _lag1_correlation(demosaicked) < 0.8  # Nam CC15 measures 0.6-0.8
+    masks = bayer_masks(128, 128)
+    assert masks.sum(-1).tolist() == np.ones((128, 128)).tolist() and masks[..., 1].mean() == 0.5
+    sampled = demosaicked[masks[..., 0], 0]  # red sites keep their own full-variance sample
+    assert abs(sampled.var() / (4e-3 * 0.3 + 1e-4) - 1) < 0.1
+
+
+def test_demosaic_leaves_the_clean_target_and_gray_images_alone():
+    img = np.random.default_rng(1).uniform(0.2, 0.7, (32, 32, 3)).astype(np.float32)
+    _, plain = camera_noise_pair(img, np.random.default_rng(5))
+    noisy, clean = camera_noise_pair(img, np.random.default_rng(5), demosaic=True)
+    np.testing.assert_array_equal(clean, plain)
+    assert _lag1_correlation((noisy - clean)[..., 0]) > 0.3
+    gray = img[..., :1]
+    np.testing.assert_array_equal(
+        camera_noise_pair(gray, np.random.default_rng(2), demosaic=True)[0], camera_noise_pair(gray, np.random.default_rng(2))[0]
+    )
+
+
 def test_camera_noise_is_unbiased_reproducible_and_in_range():
     img = np.random.default_rng(1).uniform(0.2, 0.7, (48, 48, 3)).astype(np.float32)
     noisy, clean = camera_noise_pair(img, np.random.default_rng(5))
@@ -88,3 +119,16 @@ def test_camera_noise_is_unbiased_reproducible_and_in_range():
     assert (noisy - clean).std() > 1e-3
     np.testing.assert_array_equal(noisy, add_camera_noise(img, np.random.default_rng(5)))
     assert not np.array_equal(noisy, add_camera_noise(img, np.random.default_rng(6)))
+
+
+def test_camera_noise_degradation_demosaics_the_configured_share():
+    from irestore.data.degradations import CameraNoise
+    from irestore.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="demosaic"):
+        CameraNoise(demosaic=1.5)
+    img = np.full((64, 64, 3), 0.4, np.float32)
+    noisy, clean = CameraNoise(quantize=False, demosaic=1.0)(img, np.random.default_rng(0))
+    assert _lag1_correlation(noisy - clean) > 0.3
+    noisy, clean = CameraNoise(quantize=False)(img, np.random.default_rng(0))
+    assert abs(_lag1_correlation(noisy - clean)) < 0.1

@@ -59,12 +59,22 @@ class GaussianNoise:
 
 @dataclass(frozen=True)
 class CameraNoise:
-    """Unprocessing camera noise; the target is the clean image through the same camera."""
+    """Unprocessing camera noise; the target is the clean image through the same camera.
+
+    ``demosaic``: the share of samples whose noise is demosaicked (spatially correlated, as in
+    camera JPEGs and SIDD sRGB); the rest keep pixel-independent noise, as in raw-like inputs.
+    """
 
     quantize: bool = True
+    demosaic: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.demosaic <= 1.0:
+            raise ConfigError(f"demosaic is a share of samples in [0, 1], got {self.demosaic}")
 
     def __call__(self, img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        noisy, clean = camera_noise_pair(img, rng)
+        demosaic = self.demosaic > 0 and bool(rng.random() < self.demosaic)
+        noisy, clean = camera_noise_pair(img, rng, demosaic=demosaic)
         return (quantize_8bit(noisy) if self.quantize else noisy), clean
 
 
