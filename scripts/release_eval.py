@@ -2,6 +2,7 @@
 
     python scripts/release_eval.py denoise-gaussian sr-x4       # eval weights/NAME.safetensors, register
     python scripts/release_eval.py --candidate runs/jpeg.safetensors jpeg   # score a run before shipping it
+    python scripts/release_eval.py --ship jpeg                   # copy that candidate to weights/, register
     python scripts/release_eval.py --register-only jpeg          # reuse runs/eval/jpeg-*.json
 
 One table below says which `irestore eval` commands measure each release; the manifest stores the
@@ -14,7 +15,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 from irestore.models.release import register
@@ -78,19 +78,28 @@ def main() -> None:
     parser.add_argument("names", nargs="+", choices=sorted(COMMANDS))
     parser.add_argument("--candidate", type=Path, help="score this checkpoint instead (one name; nothing is registered)")
     parser.add_argument("--register-only", action="store_true", help="register the JSON files of an earlier run")
+    parser.add_argument("--ship", action="store_true", help="copy the last --candidate of each name to weights/ and register its scores")
     parser.add_argument("--out", type=Path, default=Path("runs/eval"), help="where the eval JSON files go")
     args = parser.parse_args()
     if args.candidate and len(args.names) != 1:
         parser.error("--candidate scores one release at a time")
     args.out.mkdir(parents=True, exist_ok=True)
+    candidates = args.out / "candidate"
     for name in args.names:
         if args.candidate:
-            run_evals(name, Path(tempfile.mkdtemp(dir=args.out, prefix=f"{name}-candidate-")), args.candidate)
+            candidates.mkdir(exist_ok=True)
+            shutil.copyfile(args.candidate, candidates / f"{name}.safetensors")
+            run_evals(name, candidates, args.candidate)
             continue
         weights = weights_dir() / f"{name}.safetensors"
+        if args.ship:
+            shutil.copyfile(candidates / f"{name}.safetensors", weights)
+            weights.chmod(0o644)
+            for f in candidates.glob(f"{name}-[0-9]*.json"):
+                shutil.copyfile(f, args.out / f.name)
         if not weights.is_file():
             sys.exit(f"release_eval: {weights} does not exist (copy the run's export there first)")
-        files = sorted(args.out.glob(f"{name}-[0-9]*.json")) if args.register_only else run_evals(name, args.out, None)
+        files = sorted(args.out.glob(f"{name}-[0-9]*.json")) if args.register_only or args.ship else run_evals(name, args.out, None)
         entry = register(weights, eval_files=files, commands=COMMANDS[name])
         scores = ", ".join(f"{k} {v['psnr']:.2f}" for k, v in entry["metrics"].items())
         print(f"{name}: registered {entry['sha256'][:12]}: {scores}", flush=True)

@@ -26,6 +26,19 @@ def test_register_writes_a_verified_entry_with_eval_scores(tmp_path, monkeypatch
     assert load_model("jpeg").meta["steps"] == 5
 
 
+def test_register_refuses_scores_of_another_checkpoint(tmp_path):
+    path = tmp_path / "jpeg.safetensors"
+    save_checkpoint(path, build_model("tiny", task="jpeg"), {"task": "jpeg", "name": "jpeg"})
+    row = {"method": "jpeg", "dataset": "LIVE1", "level": "q10", "psnr": 29.1, "ssim": 0.8, "preset": "jpeg-color", "images": 29}
+    (tmp_path / "eval.json").write_text(json.dumps({"results": [{**row, "settings": {"sha256": "0123456789ab"}}]}))
+    with pytest.raises(WeightsError, match="scores checkpoint 0123456789ab"):
+        register(path, eval_files=[tmp_path / "eval.json"])
+    from irestore.checkpoint import sha256_of
+
+    (tmp_path / "eval.json").write_text(json.dumps({"results": [{**row, "settings": {"sha256": sha256_of(path)[:12]}}]}))
+    assert register(path, eval_files=[tmp_path / "eval.json"])["metrics"]["LIVE1/q10"]["psnr"] == 29.1
+
+
 def test_8bit_protocol_scores_sit_beside_the_published_ones(tmp_path):
     rows = [
         {"method": "model", "dataset": "CBSD68", "level": "sigma=25", "psnr": 30.1, "ssim": 0.8, "preset": "gaussian-color", "images": 68},

@@ -17,6 +17,12 @@ from irestore.errors import WeightsError
 from irestore.models.zoo import MANIFEST, read_manifest
 
 
+def scored_checkpoints(path: Path) -> set[str]:
+    """The sha256 prefixes of the checkpoints an eval JSON scored (empty for baseline-only runs)."""
+    rows = json.loads(Path(path).read_text())["results"]
+    return {r["settings"]["sha256"] for r in rows if r.get("settings", {}).get("sha256")}
+
+
 def scores_from_eval(path: Path) -> tuple[dict, dict]:
     """(model scores, baseline scores) keyed ``dataset`` or ``dataset/level`` from an eval JSON.
 
@@ -44,15 +50,19 @@ def register(weights: Path, *, eval_files: list[Path] = (), commands: list[str] 
     name = info.get("name") or weights.stem
     if weights.name != f"{name}.safetensors":
         raise WeightsError(f"{weights}: release files are named after their entry ({name}.safetensors)")
+    sha256 = sha256_of(weights)
     metrics, baselines = {}, {}
     for f in eval_files:
+        other = [s for s in scored_checkpoints(f) if not sha256.startswith(s)]
+        if other:
+            raise WeightsError(f"{f}: scores checkpoint {other[0]}, not {weights.name} ({sha256[:12]})")
         m, b = scores_from_eval(f)
         metrics.update(m)
         for method, scores in b.items():
             baselines.setdefault(method, {}).update(scores)
     entry = {
         "file": weights.name,
-        "sha256": sha256_of(weights),
+        "sha256": sha256,
         "task": info.get("task"),
         "variant": info.get("variant", {}),
         "config": config.to_dict(),
