@@ -94,6 +94,7 @@ def test_8bit_variant_feeds_the_restorer_clipped_uint8_noise(gray_set):
     eight, = evaluate(str(gray_set), restore=spy, levels=[25], limit=1, preset="gaussian-gray-8bit")
     np.testing.assert_array_equal(seen[1], to_uint8(seen[0]) / np.float32(255))
     assert eight.preset == "gaussian-gray-8bit" and "rounded to uint8" in eight.degradation
+    assert eight.settings == {"limit": 1}
     assert "unclipped" in published.degradation
 
 

@@ -43,10 +43,12 @@ def test_8bit_protocol_scores_sit_beside_the_published_ones(tmp_path):
     rows = [
         {"method": "model", "dataset": "CBSD68", "level": "sigma=25", "psnr": 30.1, "ssim": 0.8, "preset": "gaussian-color", "images": 68},
         {"method": "model", "dataset": "CBSD68", "level": "sigma=25", "psnr": 29.9, "ssim": 0.8, "preset": "gaussian-color-8bit", "images": 68},
+        {"method": "model", "dataset": "CBSD68", "level": "sigma=25", "psnr": 30.3, "ssim": 0.8, "preset": "gaussian-color", "images": 10, "settings": {"limit": 10}},
     ]
     (tmp_path / "eval.json").write_text(json.dumps({"results": rows}))
     model, _ = scores_from_eval(tmp_path / "eval.json")
     assert model["CBSD68/sigma=25"]["psnr"] == 30.1 and model["CBSD68-8bit/sigma=25"]["psnr"] == 29.9
+    assert model["CBSD68[:10]/sigma=25"]["psnr"] == 30.3
 
 
 def test_release_files_are_named_after_their_entry(tmp_path):

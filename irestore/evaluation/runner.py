@@ -175,7 +175,7 @@ def evaluate(
                 rounding=chosen.rounding,
                 crop=chosen.crop(level.scale),
                 degradation=describe_degradation(source, task, chosen),
-                settings=dict(settings or {}),
+                settings={**(settings or {}), **({"limit": limit} if limit else {})},
                 per_image=per_image,
             )
         )

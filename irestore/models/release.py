@@ -26,13 +26,15 @@ def scored_checkpoints(path: Path) -> set[str]:
 def scores_from_eval(path: Path) -> tuple[dict, dict]:
     """(model scores, baseline scores) keyed ``dataset`` or ``dataset/level`` from an eval JSON.
 
-    Scores under an 8-bit-input variant of a preset are keyed ``dataset-8bit`` so they sit beside,
-    not over, the published protocol's.
+    Scores under an 8-bit-input variant of a preset are keyed ``dataset-8bit``, and scores of the
+    first N images ``dataset[:N]``, so they sit beside, not over, the full published protocol's.
     """
     rows = json.loads(Path(path).read_text())["results"]
     model, baselines = {}, {}
     for r in rows:
         dataset = r["dataset"] + ("-8bit" if str(r.get("preset", "")).endswith("-8bit") else "")
+        if r.get("settings", {}).get("limit"):
+            dataset += f"[:{r['settings']['limit']}]"
         key = dataset if r["level"] in ("", "-", None) else f"{dataset}/{r['level']}"
         entry = {k: r[k] for k in ("psnr", "ssim", "psnr_b", "preset", "images") if r.get(k) is not None}
         if r["method"] in ("identity", "bicubic", "nlm", "bm3d"):
