@@ -1,0 +1,48 @@
+"""Print the README's release tables from weights/manifest.json, so no figure is typed by hand.
+
+    python scripts/release_table.py [NAME ...]
+
+One Markdown table per release: a row per test set and level, the model's PSNR (and PSNR-B for
+JPEG, SSIM otherwise) next to every baseline scored in the same run, then the commands.
+"""
+
+import sys
+
+from irestore.models.zoo import read_manifest
+
+BASELINE_ORDER = ("identity", "bicubic", "nlm", "bm3d")
+LABELS = {"identity": "input", "bicubic": "bicubic", "nlm": "NLM", "bm3d": "BM3D"}
+
+
+def cell(score: dict | None, with_second: bool = True) -> str:
+    if score is None:
+        return ""
+    second = score.get("psnr_b")
+    if second is not None:
+        return f"{score['psnr']:.2f} / {second:.2f}"
+    return f"{score['psnr']:.2f} / {score['ssim']:.3f}" if with_second else f"{score['psnr']:.2f}"
+
+
+def table(name: str, entry: dict) -> str:
+    metrics = entry["metrics"]
+    baselines = [b for b in BASELINE_ORDER if b in entry.get("baselines", {})]
+    unit = "PSNR / PSNR-B" if any("psnr_b" in m for m in metrics.values()) else "PSNR / SSIM"
+    lines = [
+        f"| {name} ({unit}) | " + " | ".join(LABELS[b] for b in baselines) + f" | **{name}** |",
+        "|---" * (len(baselines) + 2) + "|",
+    ]
+    for key, score in metrics.items():
+        row = [cell(entry["baselines"][b].get(key)) for b in baselines]
+        lines.append(f"| {key} | " + " | ".join(row) + f" | **{cell(score)}** |")
+    commands = "\n".join(f"`{c}`  " for c in entry.get("eval_commands", []))
+    return "\n".join(lines) + "\n\n" + commands + "\n"
+
+
+def main() -> None:
+    models = read_manifest()["models"]
+    for name in sys.argv[1:] or sorted(models):
+        print(table(name, models[name]))
+
+
+if __name__ == "__main__":
+    main()
