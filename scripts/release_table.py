@@ -1,14 +1,18 @@
 """Print the README's release tables from weights/manifest.json, so no figure is typed by hand.
 
     python scripts/release_table.py [NAME ...]
+    python scripts/release_table.py --readme README.md   # rewrite the block between the markers
 
 One Markdown table per release: a row per test set and level, the model's PSNR (and PSNR-B for
 JPEG, SSIM otherwise) next to every baseline scored in the same run, then the commands.
 """
 
-import sys
+import argparse
+from pathlib import Path
 
 from irestore.models.zoo import read_manifest
+
+START, END = "<!-- release tables: start (scripts/release_table.py) -->", "<!-- release tables: end -->"
 
 BASELINE_ORDER = ("identity", "bicubic", "nlm", "bm3d")
 LABELS = {"identity": "input", "bicubic": "bicubic", "nlm": "NLM", "bm3d": "BM3D"}
@@ -31,7 +35,7 @@ def table(name: str, entry: dict) -> str:
         f"| {name} ({unit}) | " + " | ".join(LABELS[b] for b in baselines) + f" | **{name}** |",
         "|---" * (len(baselines) + 2) + "|",
     ]
-    for key, score in metrics.items():
+    for key, score in sorted(metrics.items(), key=lambda item: ("-8bit" in item[0], "[:" in item[0], item[0])):
         row = [cell(entry["baselines"][b].get(key)) for b in baselines]
         lines.append(f"| {key} | " + " | ".join(row) + f" | **{cell(score)}** |")
     commands = "\n".join(f"`{c}`  " for c in entry.get("eval_commands", []))
@@ -39,9 +43,19 @@ def table(name: str, entry: dict) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*")
+    parser.add_argument("--readme", type=Path, help="replace the text between the markers in this file")
+    args = parser.parse_args()
     models = read_manifest()["models"]
-    for name in sys.argv[1:] or sorted(models):
-        print(table(name, models[name]))
+    text = "\n".join(table(name, models[name]) for name in args.names or sorted(models))
+    if not args.readme:
+        print(text)
+        return
+    readme = args.readme.read_text()
+    head, rest = readme.split(START, 1)
+    _, tail = rest.split(END, 1)
+    args.readme.write_text(f"{head}{START}\n\n{text}\n{END}{tail}")
 
 
 if __name__ == "__main__":
