@@ -221,3 +221,21 @@ def test_sigma_hint_needs_gaussian_noise_and_warns_outside_the_training_range(tm
     assert inside.exit_code == 0 and "warning" not in inside.stderr
     outside = invoke("denoise", photo, "--noise", "gaussian", "--sigma", "80", "-o", tmp_path / "c.png", "-w", weights)
     assert outside.exit_code == 0 and "outside the sigma 0-50" in outside.stderr
+
+
+def test_gray_photo_is_denoised_by_a_gray_model_not_passed_through(tmp_path):
+    """The colour denoisers leave channel-identical noise alone; a gray image must use a gray model."""
+    rows, cols = np.mgrid[0:64, 0:96]
+    clean = (128 + 60 * np.sin(rows / 9.0) * np.cos(cols / 13.0)).astype(np.float64)
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 20, clean.shape), 0, 255).astype(np.uint8)
+    cv2.imwrite(str(tmp_path / "gray.png"), noisy)
+    result = invoke("denoise", tmp_path / "gray.png", "-o", tmp_path / "out.png")
+    assert result.exit_code == 0, result.output
+    assert "using denoise-gaussian-gray" in result.stderr
+    out = cv2.imread(str(tmp_path / "out.png"), cv2.IMREAD_UNCHANGED)
+    assert out.ndim == 2
+
+    def psnr(img):
+        return 10 * np.log10(255**2 / np.mean((img.astype(np.float64) - clean) ** 2))
+
+    assert psnr(out) > psnr(noisy) + 5
