@@ -98,3 +98,20 @@ def test_trained_model_from_weights_file(pairs, tmp_path):
     rows = json.loads(out.read_text())["results"]
     assert [r["method"] for r in rows] == ["tiny", "identity"]
     assert rows[0]["task"] == "denoise" and rows[0]["settings"]["tile"] == 0 and len(rows[0]["settings"]["sha256"]) == 12
+
+
+def test_baselines_follow_a_gray_model_on_a_colour_set(tmp_path):
+    from irestore.checkpoint import save_checkpoint
+    from irestore.models import build_model
+
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        write_png(tmp_path / "colour" / f"{i}.png", rng.integers(0, 256, (24, 32, 3), dtype=np.uint8))
+    weights = tmp_path / "gray.safetensors"
+    save_checkpoint(weights, build_model("tiny", task="jpeg", channels=1), {"task": "jpeg", "channels": 1})
+    out = tmp_path / "r.json"
+    args = ["eval", str(tmp_path / "colour"), "--weights", str(weights), "--task", "jpeg", "--quality", "10", "-b", "identity", "--json", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text())["results"]
+    assert [r["preset"] for r in rows] == ["jpeg-gray", "jpeg-gray"]

@@ -82,7 +82,7 @@ def eval_command(
     console = Console()
     common = dict(data_dir=data_dir, limit=limit, preset=preset)
     results = []
-    model_scale = None
+    model_scale = model_channels = None
 
     if model or weights:
         import torch
@@ -105,8 +105,9 @@ def eval_command(
             "precision": precision,
             "device": device,
         }
+        model_channels = loaded.meta.get("channels")
         results += evaluate(dataset, restore=restorer, task=task, levels=_levels(task, sigma, quality, scale, model_scale),
-                            channels=loaded.meta.get("channels"), method=loaded.name, settings=settings, **common)
+                            channels=model_channels, method=loaded.name, settings=settings, **common)
 
     for name in names:
         try:
@@ -115,7 +116,8 @@ def eval_command(
             console.print(f"[yellow]skipping baseline {escape(str(exc))}[/yellow]")
             continue
         run_task = task or _dataset_task(dataset, data_dir)
-        results += evaluate(dataset, restore=baseline, task=run_task, method=name,
+        # Baselines see exactly the model's inputs: a gray model on a colour set makes them gray too.
+        results += evaluate(dataset, restore=baseline, task=run_task, method=name, channels=model_channels,
                             levels=_levels(run_task, sigma, quality, scale, model_scale), **common)
 
     if not results:
