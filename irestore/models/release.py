@@ -79,5 +79,6 @@ def register(weights: Path, *, eval_files: list[Path] = (), commands: list[str] 
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{MANIFEST}.", suffix=".tmp")
     with os.fdopen(fd, "w") as handle:
         handle.write(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the manifest from other users of the install
     os.replace(tmp, folder / MANIFEST)
     return entry
