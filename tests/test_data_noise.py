@@ -132,3 +132,18 @@ def test_camera_noise_degradation_demosaics_the_configured_share():
     assert _lag1_correlation(noisy - clean) > 0.3
     noisy, clean = CameraNoise(quantize=False)(img, np.random.default_rng(0))
     assert abs(_lag1_correlation(noisy - clean)) < 0.1
+
+
+def test_shot_range_bounds_the_sampled_noise_levels():
+    from irestore.data.degradations import CameraNoise
+    from irestore.errors import ConfigError
+
+    rng = np.random.default_rng(0)
+    shots = [random_noise_levels(rng, (2e-2, 3e-2))[0] for _ in range(200)]
+    assert 2e-2 <= min(shots) and max(shots) <= 3e-2
+    with pytest.raises(ConfigError, match="shot_range"):
+        CameraNoise(shot_range=(3e-2, 1e-3))
+    img = np.full((64, 64, 3), 0.4, np.float32)
+    quiet = CameraNoise(quantize=False, shot_range=(1e-4, 1e-4))(img, np.random.default_rng(1))
+    loud = CameraNoise(quantize=False, shot_range=(3e-2, 3e-2))(img, np.random.default_rng(1))
+    assert (loud[0] - loud[1]).std() > 3 * (quiet[0] - quiet[1]).std()

@@ -69,12 +69,12 @@ def random_camera(rng: np.random.Generator) -> Camera:
     return Camera(rgb_to_cam, rgb_gain, rng.uniform(1.9, 2.4), rng.uniform(1.5, 1.9))
 
 
-def random_noise_levels(rng: np.random.Generator) -> tuple[float, float]:
+def random_noise_levels(rng: np.random.Generator, shot_range: tuple[float, float] | None = None) -> tuple[float, float]:
     """(shot, read) variances as in the paper's fit to real cameras.
 
-    log shot ~ U[log 1e-4, log 1.2e-2]; log read = 2.18 log shot + 1.20 + N(0, 0.26^2).
+    log shot ~ U[log 1e-4, log 1.2e-2] (or ``shot_range``); log read = 2.18 log shot + 1.20 + N(0, 0.26^2).
     """
-    log_shot = rng.uniform(*LOG_SHOT_RANGE)
+    log_shot = rng.uniform(*(np.log(shot_range) if shot_range is not None else LOG_SHOT_RANGE))
     log_read = 2.18 * log_shot + 1.20 + rng.normal(0.0, 0.26)
     return float(np.exp(log_shot)), float(np.exp(log_read))
 
@@ -158,16 +158,18 @@ def camera_noise_pair(
     camera: Camera | None = None,
     noise_levels: tuple[float, float] | None = None,
     demosaic: bool = False,
+    shot_range: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(noisy, clean) sRGB float32 in [0, 1]; random camera and noise levels unless given.
 
     ``clean`` is ``img`` sent through the same camera without noise. It equals ``img`` except where
     the round trip is lossy (highlights, colours outside the camera gamut), so a model trained on
     the pair learns to remove noise only, not the round trip's colour shifts. ``demosaic`` makes
-    the noise spatially correlated as a Bayer sensor's is (colour images only).
+    the noise spatially correlated as a Bayer sensor's is (colour images only); ``shot_range``
+    widens or narrows the paper's shot-noise range (the read noise follows its fit).
     """
     camera = camera if camera is not None else random_camera(rng)
-    shot, read = noise_levels if noise_levels is not None else random_noise_levels(rng)
+    shot, read = noise_levels if noise_levels is not None else random_noise_levels(rng, shot_range)
     raw = unprocess(img, camera)
     noise = add_demosaicked_noise if demosaic and img.shape[-1] == 3 else add_poisson_gaussian
     noisy = process(noise(raw, shot, read, rng), camera)

@@ -63,18 +63,23 @@ class CameraNoise:
 
     ``demosaic``: the share of samples whose noise is demosaicked (spatially correlated, as in
     camera JPEGs and SIDD sRGB); the rest keep pixel-independent noise, as in raw-like inputs.
+    ``shot_range``: (min, max) shot-noise variance, default the paper's (1e-4, 1.2e-2).
     """
 
     quantize: bool = True
     demosaic: float = 0.0
+    shot_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.demosaic <= 1.0:
             raise ConfigError(f"demosaic is a share of samples in [0, 1], got {self.demosaic}")
+        if self.shot_range is not None:
+            _check_range("shot_range", self.shot_range, 1e-8, 1.0)
+            object.__setattr__(self, "shot_range", tuple(self.shot_range))
 
     def __call__(self, img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         demosaic = self.demosaic > 0 and bool(rng.random() < self.demosaic)
-        noisy, clean = camera_noise_pair(img, rng, demosaic=demosaic)
+        noisy, clean = camera_noise_pair(img, rng, demosaic=demosaic, shot_range=self.shot_range)
         return (quantize_8bit(noisy) if self.quantize else noisy), clean
 
 
