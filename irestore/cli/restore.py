@@ -34,7 +34,8 @@ class ModelChooser:
 
     def __init__(self, task: str, variant: dict, run: RunOptions) -> None:
         self.task, self.variant, self.run = task, variant, run
-        self.cache: dict[bool, Restorer | None] = {}
+        self.gray: Restorer | None = None
+        self.gray_tried = False
         self.progress = None
         self.primary, self.loaded = self._load(self._name(gray=False))
 
@@ -49,10 +50,10 @@ class ModelChooser:
 
     def for_channels(self, channels: int) -> Restorer:
         if channels == 1 and self.run.weights is None:
-            if True not in self.cache:
-                self.cache[True] = self._load_gray()
-            if self.cache[True] is not None:
-                return self.cache[True]
+            if not self.gray_tried:
+                self.gray, self.gray_tried = self._load_gray(), True
+            if self.gray is not None:
+                return self.gray
         return self.primary
 
     def _load_gray(self) -> Restorer | None:

@@ -26,6 +26,7 @@ from irestore.errors import ConfigError, DatasetError, ImageReadError
 from irestore.evaluation.datasets import SIDD_GT, SIDD_NOISY, DatasetSource, child_dir, clean_images, list_images
 from irestore.evaluation.protocols import Preset
 from irestore.evaluation.sidd_mat import BlockFile
+from irestore.data.noise import quantize_8bit
 from irestore.metrics import rgb_to_y
 
 DEBLUR_SEED = 0
@@ -128,7 +129,7 @@ def _degrade(source: DatasetSource, task: str, level: Level, index: int, path: P
     if task == "denoise":
         noisy = add_benchmark_noise(clean, level.value)
         if preset.noisy_8bit:
-            noisy = np.rint(np.clip(noisy, 0.0, 1.0) * 255.0).astype(np.float32) / 255.0
+            noisy = quantize_8bit(np.clip(noisy, 0.0, 1.0))
         return noisy, clean
     if task == "jpeg":
         from irestore.data.jpeg import jpeg_compress
