@@ -43,6 +43,8 @@ for folder, count, webp in plan:
             sys.exit(f"{path}: lossless WebP round trip failed")
         (out / path.with_suffix(".webp").name).write_bytes(data.tobytes())
     print(f"{folder}: {len(files)} images")
+shutil.copytree(src / "train/blur_kernels", dest / "train/blur_kernels")  # deblur's recorded kernels
+print("train/blur_kernels:", len(list((dest / "train/blur_kernels").iterdir())), "files")
 PY
 size=$(du -sm "$dest" | cut -f1)
 echo "carry/datasets: ${size} MiB"

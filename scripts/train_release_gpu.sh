@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# Train every release model in turn on a lent GPU (an H200: 16 cores, 15 minutes in all) and put the
+# Train release models in turn on a lent GPU (an H200: 16 cores, 15 minutes in all) and put the
 # exported weights and logs in $OUT/weights.tar (the device run returns at most 8 files).
 #
 # Before: scripts/pack_train_data.sh (fills the git-ignored carry/datasets). Then one device run:
 #   run(command="bash scripts/train_release_gpu.sh", carry=["carry"], timeout_s=600)
-# or name configs to split the work: bash scripts/train_release_gpu.sh configs/sr-x2.toml configs/sr-x4.toml
+# or name configs, each with its own seconds, to spend the time where the gaps are:
+#   bash scripts/train_release_gpu.sh configs/denoise-gaussian.toml:100 configs/deblur.toml:90
 #
-# Each model trains for SECONDS_EACH seconds at most (bf16 autocast, batch 32 of 128 px patches, patches
-# made by DataLoader workers); STEPS is an estimate of what fits, and the time budget stops a slower run
-# early (it then exports its best EMA weights so far). Models that would overrun TOTAL are skipped.
+# Each model trains for its seconds (default SECONDS_EACH) with bf16 autocast, batch 32 of 128 px
+# patches made by DataLoader workers. A model whose release weights are in weights/ is fine-tuned
+# from them (--init; INIT=0 trains from scratch) at LR, and its learning rate anneals by time
+# (anneal_by_time), so every run ends at the bottom of its cosine whatever its step rate. Models that
+# would overrun TOTAL are skipped. Back here: python scripts/release_eval.py --candidate FILE NAME.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export IRESTORE_DATA=${IRESTORE_DATA:-carry/datasets}
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 seconds_each=${SECONDS_EACH:-45}
-steps=${STEPS:-1500}
+steps=${STEPS:-1000000}  # only sets the cosine's length in steps; the time budget ends each run
+init=${INIT:-1}
+lr=${LR:-5e-4}
 batch=${BATCH:-32}
 total=${TOTAL:-540}
 workers=${WORKERS:-$(( $(nproc) - 2 ))}
@@ -29,18 +34,24 @@ configs=("$@")
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name() if torch.cuda.is_available() else 'no GPU')" 2>&1 | tee -a "$log"
 [ -d "$IRESTORE_DATA/train/BSD200" ] || { echo "no $IRESTORE_DATA/train/BSD200: run scripts/pack_train_data.sh and carry 'carry'" | tee -a "$log"; exit 1; }
 
-for config in "${configs[@]}"; do
+for spec in "${configs[@]}"; do
+    config=${spec%%:*}
+    seconds=$seconds_each
+    [ "$spec" != "$config" ] && seconds=${spec##*:}
     name=$(basename "$config" .toml)
-    if (( SECONDS + seconds_each + 20 > total )); then
+    if (( SECONDS + seconds + 20 > total )); then
         echo "$name: skipped, the total budget of ${total}s would be exceeded" | tee -a "$log"
         continue
     fi
     patch=128
     [ "$name" = sr-x4 ] && patch=192
     train=(python3 -m irestore.train -c "$config" --device "$device" --bf16 --batch-size "$batch" --patch-size "$patch"
-           --steps "$steps" --time-budget "$seconds_each" --out-dir "$work/runs" --quiet
+           --steps "$steps" --time-budget "$seconds" --out-dir "$work/runs" --quiet --set anneal_by_time=true
            --set warmup_steps=100 --set val_every=500 --set checkpoint_every=100000 --set log_every=50
-           --export "$work/weights/$name.safetensors")
+           --export "$work/weights/$name.safetensors" --half)
+    if (( init )) && [ -f "weights/$name.safetensors" ]; then
+        train+=(--init "weights/$name.safetensors" --lr "$lr")
+    fi
     echo "== $name (t=${SECONDS}s)" | tee -a "$log"
     if ! "${train[@]}" --workers "$workers" >>"$log" 2>&1; then
         if (( workers == 0 )) || ! tail -n 40 "$log" | grep -qiE "dataloader|worker|shared memory|bus error"; then

@@ -6,7 +6,7 @@ import pytest
 
 from irestore.errors import ConfigError
 from irestore.train.config import TrainConfig, apply_overrides, load_config, parse_override
-from irestore.train.schedule import first_item, lr_factor, phase_at, phases, rank_items
+from irestore.train.schedule import first_item, lr_factor, phase_at, phases, rank_items, schedule_step
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -87,6 +87,15 @@ def test_lr_warms_up_linearly_then_follows_a_cosine_to_the_floor():
     assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0)
     assert f[10] == pytest.approx(1.0) and f[60] == pytest.approx(0.505) and f[110] == pytest.approx(0.01)
     assert all(a >= b for a, b in zip(f[10:], f[11:]))
+
+
+def test_the_schedule_follows_time_only_when_asked_and_never_runs_backwards():
+    assert schedule_step(10, steps=100, elapsed=50.0, time_budget=100.0, by_time=False) == 10
+    assert schedule_step(10, steps=100, elapsed=50.0, time_budget=100.0, by_time=True) == 50
+    assert schedule_step(80, steps=100, elapsed=50.0, time_budget=100.0, by_time=True) == 80
+    assert schedule_step(10, steps=100, elapsed=500.0, time_budget=100.0, by_time=True) == 100
+    with pytest.raises(ConfigError, match="anneal_by_time needs a time_budget"):
+        TrainConfig(anneal_by_time=True)
 
 
 def test_items_of_a_step_follow_the_progressive_schedule_without_gaps():

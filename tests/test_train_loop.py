@@ -172,6 +172,27 @@ def test_time_budget_stops_saves_and_exports(data, tmp_path):
     assert load_checkpoint(tmp_path / "b.safetensors")[1]["steps"] == result.step
 
 
+def test_annealing_by_time_ends_a_time_budgeted_run_at_the_low_learning_rate(data, tmp_path):
+    result = train(tiny(data, tmp_path, steps=100_000, time_budget=1.0, anneal_by_time=True, log_every=1, min_lr=1e-6), progress=False)
+    lrs = [r["lr"] for r in records(result.run_dir, "train")]
+    assert result.stopped == "time budget" and result.step < 100_000
+    assert max(lrs) > 1e-3 and lrs[-1] < 0.1 * max(lrs)
+
+
+def test_fine_tuning_starts_from_the_init_weights_and_records_them(trained, data, tmp_path):
+    _, out, _ = trained
+    init = out / "w" / "tiny.safetensors"
+    result = train(tiny(data, tmp_path, name="tune", steps=1, lr=1e-12, warmup_steps=1, val_every=0, init_weights=str(init)), export=tmp_path / "t.safetensors", progress=False)
+    start, _ = load_checkpoint(init)
+    model, _ = weights(result.run_dir)
+    for key, value in start.state_dict().items():
+        torch.testing.assert_close(model[key], value, atol=1e-6, rtol=0)
+    info = load_checkpoint(tmp_path / "t.safetensors")[1]
+    assert info["steps"] == 1 and info["initialized_from"]["steps"] == 40 and info["initialized_from"]["path"] == str(init)
+    with pytest.raises(ConfigError, match="different architecture"):
+        train(tiny(data, tmp_path, name="wide", model="small", init_weights=str(init)), progress=False)
+
+
 def run_cli(args: list[str], cwd: Path, **popen) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     return subprocess.Popen([sys.executable, "-m", "irestore.train", *args], cwd=cwd, env=env, stderr=subprocess.PIPE, text=True, **popen)

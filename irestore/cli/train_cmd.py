@@ -33,6 +33,7 @@ def train_command(
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seeds the initial weights and every training patch.", rich_help_panel=RUN, show_default=False)] = None,
     time_budget: Annotated[Optional[float], typer.Option("--time-budget", min=0, help="Seconds of training after which the run saves, exports and stops (0 = none).", rich_help_panel=RUN, show_default=False)] = None,
     overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Override any config value: --set lr=3e-4 --set model_overrides.norm=ln --set degradation.sigma_range=[0,50]. Repeatable.", rich_help_panel=RUN, show_default=False)] = None,
+    init: Annotated[Optional[Path], typer.Option("--init", help="Fine-tune from a release checkpoint of the same architecture, e.g. weights/denoise-real.safetensors.", rich_help_panel=RUN, show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue OUT_DIR/NAME/last.pt exactly where it stopped (after a kill, Ctrl-C or time budget).", rich_help_panel=RUN)] = False,
     export: Annotated[Optional[Path], typer.Option("--export", help="Write the best EMA weights as a release checkpoint, e.g. weights/denoise-real.safetensors.", rich_help_panel=RUN, show_default=False)] = None,
     half: Annotated[bool, typer.Option("--half", help="Store exported tensors as float16 (half the file size).", rich_help_panel=RUN)] = False,
@@ -51,7 +52,7 @@ def train_command(
         overrides or [],
         task=task, model=model, gray=gray, scale=scale, name=name, steps=steps, batch_size=batch_size,
         patch_size=patch_size, lr=lr, seed=seed, time_budget=time_budget, device=device, threads=threads,
-        num_workers=workers, bf16=bf16, compile=compile,
+        num_workers=workers, bf16=bf16, compile=compile, init_weights=str(init) if init else None,
         data_root=str(data_dir) if data_dir else None, out_dir=str(out_dir) if out_dir else None,
     )
     result = train(cfg, resume=resume, export=export, half=half, progress=not quiet)

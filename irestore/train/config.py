@@ -30,6 +30,7 @@ class TrainConfig:
     # the network
     model: str = "small"
     model_overrides: dict[str, Any] = field(default_factory=dict)
+    init_weights: str = ""  # a release checkpoint to fine-tune from (same architecture); "" = random init
     # data
     data_root: str = ""
     train_dirs: list[str] = field(default_factory=lambda: ["train/BSD200", "train/T91"])
@@ -63,6 +64,7 @@ class TrainConfig:
     # machine
     seed: int = 0
     time_budget: float = 0.0
+    anneal_by_time: bool = False  # cosine follows the time budget too (one-shot GPU runs; see schedule.py)
     threads: int = 0
     device: str = "auto"
     bf16: bool = False
@@ -84,6 +86,7 @@ class TrainConfig:
             (self.log_every > 0 and self.checkpoint_every > 0, "log_every and checkpoint_every must be positive"),
             (self.val_every >= 0 and self.diag_every >= 0, "val_every and diag_every must be >= 0 (0 = never)"),
             (self.val_count > 0 and self.val_crop > 0, "val_count and val_crop must be positive"),
+            (not self.anneal_by_time or self.time_budget > 0, "anneal_by_time needs a time_budget"),
         ]
         bad = [what for ok, what in problems if not ok]
         if bad:

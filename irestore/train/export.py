@@ -48,6 +48,7 @@ def release_info(cfg: TrainConfig, state: dict[str, Any]) -> dict[str, Any]:
         "wall_time_s": round(float(state.get("wall_time", 0.0)), 1),
         "hardware": state.get("hardware", hardware()),
         "weights": f"{'best ' if best else ''}EMA at step {state['best_step'] if best else state['step']}",
+        **({"initialized_from": state["init"]} if state.get("init") else {}),
         "val": {"data": list(cfg.val_dirs), "count": cfg.val_count, "crop": cfg.val_crop, **(state.get("best_val") or state.get("last_val") or {})},
         "recipe": cfg.to_dict(),
         "irestore_version": irestore.__version__,

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
+from irestore.checkpoint import load_checkpoint, sha256_of
 from irestore.errors import ConfigError, IRestoreError
 from irestore.models import build_model
 from irestore.models.config import ModelConfig
@@ -31,7 +32,7 @@ from irestore.train.ema import EMA
 from irestore.train.export import export_state, hardware
 from irestore.train.losses import training_loss
 from irestore.train.progress import ProgressBar, RunLog
-from irestore.train.schedule import lr_factor, phase_at, phases
+from irestore.train.schedule import lr_factor, phase_at, phases, schedule_step
 from irestore.train.state import STATE_FILE, capture_rng, load_state, restore_rng, save_state
 from irestore.train.validate import evaluate
 
@@ -113,7 +114,10 @@ def _train(cfg: TrainConfig, world: World, device: torch.device, *, resume: bool
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     random.seed(cfg.seed)
-    model = build_model(cfg.model, task=cfg.model_task, channels=cfg.channels, scale=cfg.scale if cfg.task == "sr" else None, **cfg.model_overrides).to(device)
+    model = build_model(cfg.model, task=cfg.model_task, channels=cfg.channels, scale=cfg.scale if cfg.task == "sr" else None, **cfg.model_overrides)
+    if cfg.init_weights and not resume:
+        recipe["init"] = init_from(model, Path(cfg.init_weights))
+    model = model.to(device)
     ema = EMA(model, cfg.ema_decay)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = make_optimizer(params, cfg, fused=on_cuda)
@@ -132,6 +136,8 @@ def _train(cfg: TrainConfig, world: World, device: torch.device, *, resume: bool
         step, wall_before = int(state["step"]), float(state["wall_time"])
         best_psnr, best_step, best_ema = float(state["best_psnr"]), int(state["best_step"]), state["best_ema"]
         best_val, last_val = state["best_val"], state["last_val"]
+        if state.get("init"):
+            recipe["init"] = state["init"]
 
     net: torch.nn.Module = DistributedDataParallel(model, device_ids=[device] if on_cuda else None) if world.size > 1 else model
     if use_compile:
@@ -158,7 +164,8 @@ def _train(cfg: TrainConfig, world: World, device: torch.device, *, resume: bool
     loader = iter(batch_loader(dataset, table, step, world.rank, world.size, cfg.num_workers, pin=on_cuda))
     try:
         while step < cfg.steps:
-            lr = cfg.lr * lr_factor(step, steps=cfg.steps, warmup=cfg.warmup_steps, min_ratio=min_ratio)
+            at = schedule_step(step, steps=cfg.steps, elapsed=time.monotonic() - started, time_budget=cfg.time_budget, by_time=cfg.anneal_by_time)
+            lr = cfg.lr * lr_factor(at, steps=cfg.steps, warmup=cfg.warmup_steps, min_ratio=min_ratio)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             inputs, targets = (t.to(device, non_blocking=True) for t in next(loader))
@@ -223,6 +230,27 @@ def _train(cfg: TrainConfig, world: World, device: torch.device, *, resume: bool
         bar.close()
         log.close()
     return TrainResult(run_dir, step, stopped, best_psnr, last_val, sha)
+
+
+def init_from(model: torch.nn.Module, path: Path) -> dict[str, Any]:
+    """Load a release checkpoint's weights into ``model`` to fine-tune them; return their provenance.
+
+    The architecture must match exactly: fine-tuning changes the recipe (more steps, a new degradation,
+    a GPU), never the network. The provenance goes into the exported checkpoint's info, so released
+    weights say which steps came before this run's.
+    """
+    source, info = load_checkpoint(path)
+    if source.config != model.config:
+        raise ConfigError(f"{path}: init_weights has a different architecture than this config's model ({cfg_diff(source.config, model.config)})")
+    model.load_state_dict(source.state_dict())
+    keep = ("name", "steps", "wall_time_s", "hardware", "weights", "initialized_from")
+    return {"path": str(path), "sha256": sha256_of(path), **{k: info[k] for k in keep if k in info}}
+
+
+def cfg_diff(a: ModelConfig, b: ModelConfig) -> str:
+    left, right = a.to_dict(), b.to_dict()
+    key = next((k for k in left if left[k] != right.get(k)), "?")
+    return f"{key}: {left.get(key)!r} there, {right.get(key)!r} here"
 
 
 def make_optimizer(params: list[torch.nn.Parameter], cfg: TrainConfig, fused: bool) -> torch.optim.AdamW:

@@ -19,6 +19,19 @@ def lr_factor(step: int, *, steps: int, warmup: int, min_ratio: float) -> float:
     return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+def schedule_step(step: int, *, steps: int, elapsed: float, time_budget: float, by_time: bool) -> int:
+    """The step the learning-rate schedule is evaluated at.
+
+    Normally ``step``. A run that a time budget will stop (a one-shot run on a lent GPU, where the
+    steps that fit are not known in advance) can anneal by time instead: the schedule then stands at
+    whichever is further along, the steps or the time, so the run ends at the low learning rate
+    rather than being cut off at its peak. This trades bit-exact resumption for that.
+    """
+    if not by_time or time_budget <= 0:
+        return step
+    return max(step, min(steps, int(steps * elapsed / time_budget)))
+
+
 @dataclass(frozen=True)
 class Phase:
     start: int
