@@ -43,10 +43,20 @@ for spec in "${configs[@]}"; do
         echo "$name: skipped, the total budget of ${total}s would be exceeded" | tee -a "$log"
         continue
     fi
+    carried=$(python3 - "$config" "$IRESTORE_DATA" <<'PY'
+import json, sys, tomllib
+from pathlib import Path
+dirs = tomllib.loads(Path(sys.argv[1]).read_text()).get("train_dirs", ["train/BSD200", "train/T91"])
+kept = [d for d in dirs if (Path(sys.argv[2]) / d).is_dir()]
+if kept != dirs:
+    print(f"not carried, trained without: {sorted(set(dirs) - set(kept))}", file=sys.stderr)
+print(json.dumps(kept))
+PY
+)
     patch=128
     [ "$name" = sr-x4 ] && patch=192
     train=(python3 -m irestore.train -c "$config" --device "$device" --bf16 --batch-size "$batch" --patch-size "$patch"
-           --steps "$steps" --time-budget "$seconds" --out-dir "$work/runs" --quiet --set anneal_by_time=true
+           --steps "$steps" --time-budget "$seconds" --out-dir "$work/runs" --quiet --set anneal_by_time=true --set "train_dirs=$carried"
            --set warmup_steps=100 --set val_every=500 --set checkpoint_every=100000 --set log_every=50
            --export "$work/weights/$name.safetensors" --half)
     if (( init )) && [ -f "weights/$name.safetensors" ]; then
