@@ -24,6 +24,15 @@ def test_register_writes_a_verified_entry_with_eval_scores(tmp_path, monkeypatch
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["models"]["jpeg"]["sha256"] == entry["sha256"]
     assert load_model("jpeg").meta["steps"] == 5
+    assert "initialized_from" not in entry["training"]
+
+
+def test_a_fine_tuned_release_names_the_weights_it_started_from(tmp_path):
+    path = tmp_path / "jpeg.safetensors"
+    parent = {"name": "jpeg", "steps": 4000, "hardware": "x86_64, 2 CPUs", "sha256": "ab" * 32}
+    save_checkpoint(path, build_model("tiny", task="jpeg"), {"task": "jpeg", "name": "jpeg", "steps": 900, "initialized_from": parent})
+    entry = register(path, eval_files=[], commands=[])
+    assert entry["training"]["steps"] == 900 and entry["training"]["initialized_from"] == parent
 
 
 def test_register_refuses_scores_of_another_checkpoint(tmp_path):

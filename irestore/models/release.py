@@ -68,7 +68,8 @@ def register(weights: Path, *, eval_files: list[Path] = (), commands: list[str] 
         "task": info.get("task"),
         "variant": info.get("variant", {}),
         "config": config.to_dict(),
-        "training": {k: info.get(k) for k in ("training_data", "steps", "wall_time_s", "hardware", "weights", "val")},
+        "training": {k: info.get(k) for k in ("training_data", "steps", "wall_time_s", "hardware", "weights", "val")}
+        | ({"initialized_from": info["initialized_from"]} if info.get("initialized_from") else {}),
         "metrics": metrics,
         "baselines": baselines,
         "eval_commands": list(commands),
