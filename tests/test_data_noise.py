@@ -147,3 +147,21 @@ def test_shot_range_bounds_the_sampled_noise_levels():
     quiet = CameraNoise(quantize=False, shot_range=(1e-4, 1e-4))(img, np.random.default_rng(1))
     loud = CameraNoise(quantize=False, shot_range=(3e-2, 3e-2))(img, np.random.default_rng(1))
     assert (loud[0] - loud[1]).std() > 3 * (quiet[0] - quiet[1]).std()
+
+
+def test_in_camera_jpeg_applies_to_its_share_and_leaves_the_target_clean():
+    from irestore.data.degradations import CameraNoise
+    from irestore.data.jpeg import jpeg_compress
+    from irestore.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="jpeg"):
+        CameraNoise(jpeg=2.0)
+    with pytest.raises(ConfigError, match="jpeg_quality"):
+        CameraNoise(jpeg=0.5, jpeg_quality=(90, 120))
+    img = np.random.default_rng(3).random((64, 64, 3)).astype(np.float32)
+    noisy, clean = CameraNoise(jpeg=1.0, jpeg_quality=(90, 90))(img, np.random.default_rng(4))
+    raw, raw_clean = CameraNoise(quantize=False)(img, np.random.default_rng(4))  # the same noise, before the camera saves it
+    np.testing.assert_array_equal(noisy, jpeg_compress(raw, 90))
+    np.testing.assert_array_equal(clean, raw_clean)
+    kept = CameraNoise(quantize=False, jpeg=0.0)(img, np.random.default_rng(4))[0]
+    np.testing.assert_array_equal(kept, raw)

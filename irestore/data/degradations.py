@@ -64,22 +64,33 @@ class CameraNoise:
     ``demosaic``: the share of samples whose noise is demosaicked (spatially correlated, as in
     camera JPEGs and SIDD sRGB); the rest keep pixel-independent noise, as in raw-like inputs.
     ``shot_range``: (min, max) shot-noise variance, default the paper's (1e-4, 1.2e-2).
+    ``jpeg``: the share of samples saved as the camera's own JPEG at a quality drawn from
+    ``jpeg_quality`` (a camera's fine setting is ~90-98): in-camera JPEG smears the noise into 8x8
+    blocks and ringing, which noise that is only quantised never shows.
     """
 
     quantize: bool = True
     demosaic: float = 0.0
     shot_range: tuple[float, float] | None = None
+    jpeg: float = 0.0
+    jpeg_quality: tuple[int, int] = (85, 98)
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.demosaic <= 1.0:
-            raise ConfigError(f"demosaic is a share of samples in [0, 1], got {self.demosaic}")
+        for name in ("demosaic", "jpeg"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(f"{name} is a share of samples in [0, 1], got {getattr(self, name)}")
         if self.shot_range is not None:
             _check_range("shot_range", self.shot_range, 1e-8, 1.0)
             object.__setattr__(self, "shot_range", tuple(self.shot_range))
+        _check_range("jpeg_quality", self.jpeg_quality, 1, 100)
+        object.__setattr__(self, "jpeg_quality", tuple(self.jpeg_quality))
 
     def __call__(self, img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         demosaic = self.demosaic > 0 and bool(rng.random() < self.demosaic)
         noisy, clean = camera_noise_pair(img, rng, demosaic=demosaic, shot_range=self.shot_range)
+        if self.jpeg > 0 and rng.random() < self.jpeg:
+            low, high = self.jpeg_quality
+            return jpeg_compress(noisy, int(rng.integers(low, high + 1))), clean
         return (quantize_8bit(noisy) if self.quantize else noisy), clean
 
 
