@@ -93,7 +93,7 @@ def main() -> None:
         if args.candidate:
             candidates.mkdir(exist_ok=True)
             shutil.copyfile(args.candidate, candidates / f"{name}.safetensors")
-            run_evals(name, candidates, args.candidate)
+            run_evals(name, candidates, candidates / f"{name}.safetensors")  # rows named after the release
             continue
         weights = weights_dir() / f"{name}.safetensors"
         if args.ship:
