@@ -45,3 +45,25 @@ def test_vertical_streaks_are_correlated_along_columns():
     down = (rain[1:] * rain[:-1]).mean()
     across = (rain[:, 1:] * rain[:, :-1]).mean()
     assert down > 3 * across
+
+
+def test_rain_ranges_are_configurable_and_the_defaults_keep_the_old_rain():
+    import pytest
+
+    from irestore.data.degradations import make_degradation
+    from irestore.data.rain import StreakRanges, random_layers
+    from irestore.errors import ConfigError
+
+    img = np.random.default_rng(0).random((48, 48, 3)).astype(np.float32)
+    rainy, clean = make_degradation("derain")(img, np.random.default_rng(7))
+    np.testing.assert_array_equal(rainy, add_rain(img, np.random.default_rng(7)))
+    np.testing.assert_array_equal(clean, img)
+    wide = StreakRanges(length=(50.0, 60.0), max_angle=0.0, max_layers=1)
+    layers = [random_layers(np.random.default_rng(s), wide) for s in range(20)]
+    assert all(len(ls) == 1 and 50.0 <= ls[0].length <= 60.0 and abs(ls[0].angle) <= 5.0 for ls in layers)
+    heavy = make_degradation("derain", density=[0.02, 0.03], brightness=[0.8, 0.9])
+    assert float((heavy(img, np.random.default_rng(7))[0] - img).mean()) > float((rainy - img).mean())
+    with pytest.raises(ConfigError, match="length"):
+        make_degradation("derain", length=[40, 8])
+    with pytest.raises(ConfigError, match="max_angle"):
+        make_degradation("derain", max_angle=120)

@@ -17,7 +17,7 @@ from irestore.data.blur import DEBLUR_NOISE_SIGMA, blur, load_kernels, random_mo
 from irestore.data.camera_noise import camera_noise_pair
 from irestore.data.jpeg import jpeg_compress
 from irestore.data.noise import add_gaussian, quantize_8bit
-from irestore.data.rain import add_rain
+from irestore.data.rain import StreakRanges, add_rain
 from irestore.data.resize import imresize, modcrop
 from irestore.errors import ConfigError
 
@@ -156,10 +156,25 @@ class MotionBlur:
 
 @dataclass(frozen=True)
 class Rain:
-    """Synthetic rain streaks (screen-blended)."""
+    """Synthetic rain streaks (screen-blended), drawn from the ranges of :class:`StreakRanges`."""
+
+    density: tuple[float, float] = StreakRanges.density
+    length: tuple[float, float] = StreakRanges.length
+    max_angle: float = StreakRanges.max_angle
+    width: tuple[float, float] = StreakRanges.width
+    brightness: tuple[float, float] = StreakRanges.brightness
+    max_layers: int = StreakRanges.max_layers
+
+    def __post_init__(self) -> None:
+        for name, low, high in (("density", 0.0, 1.0), ("length", 1.0, 512.0), ("width", 0.0, 16.0), ("brightness", 0.0, 1.0)):
+            _check_range(name, getattr(self, name), low, high)
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        if not 0.0 <= self.max_angle <= 90.0 or self.max_layers < 1:
+            raise ConfigError(f"max_angle must lie in [0, 90] and max_layers be >= 1, got {self.max_angle}, {self.max_layers}")
 
     def __call__(self, img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        return add_rain(img, rng), img
+        ranges = StreakRanges(self.density, self.length, self.max_angle, self.width, self.brightness, self.max_layers)
+        return add_rain(img, rng, ranges=ranges), img
 
 
 DEGRADATIONS: dict[str, type] = {

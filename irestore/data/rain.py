@@ -25,18 +25,33 @@ class StreakLayer:
     brightness: float
 
 
-def random_layers(rng: np.random.Generator, max_layers: int = 3) -> list[StreakLayer]:
-    """1..max_layers layers sharing a main fall direction (within +-30 degrees of vertical)."""
-    main_angle = rng.uniform(-30.0, 30.0)
+@dataclass(frozen=True)
+class StreakRanges:
+    """The ranges rain layers are drawn from: per-pixel drop ``density``, streak ``length`` in pixels,
+    ``max_angle`` of the main fall direction from vertical (each layer adds up to +-5 degrees),
+    Gaussian ``width``, ``brightness``, and up to ``max_layers`` layers. The defaults are light to
+    moderate rain; heavier or longer rain needs wider ranges, not more training on these."""
+
+    density: tuple[float, float] = (0.001, 0.01)
+    length: tuple[float, float] = (8.0, 40.0)
+    max_angle: float = 30.0
+    width: tuple[float, float] = (0.3, 1.2)
+    brightness: tuple[float, float] = (0.25, 0.8)
+    max_layers: int = 3
+
+
+def random_layers(rng: np.random.Generator, ranges: StreakRanges = StreakRanges()) -> list[StreakLayer]:
+    """1..max_layers layers sharing a main fall direction (within +-max_angle of vertical)."""
+    main_angle = rng.uniform(-ranges.max_angle, ranges.max_angle)
     return [
         StreakLayer(
-            density=rng.uniform(0.001, 0.01),
-            length=rng.uniform(8.0, 40.0),
+            density=rng.uniform(*ranges.density),
+            length=rng.uniform(*ranges.length),
             angle=main_angle + rng.uniform(-5.0, 5.0),
-            width=rng.uniform(0.3, 1.2),
-            brightness=rng.uniform(0.25, 0.8),
+            width=rng.uniform(*ranges.width),
+            brightness=rng.uniform(*ranges.brightness),
         )
-        for _ in range(rng.integers(1, max_layers + 1))
+        for _ in range(rng.integers(1, ranges.max_layers + 1))
     ]
 
 
@@ -64,10 +79,13 @@ def screen(img: np.ndarray, layer: np.ndarray) -> np.ndarray:
 
 
 def add_rain(
-    img: np.ndarray, rng: np.random.Generator, layers: list[StreakLayer] | None = None
+    img: np.ndarray,
+    rng: np.random.Generator,
+    layers: list[StreakLayer] | None = None,
+    ranges: StreakRanges = StreakRanges(),
 ) -> np.ndarray:
-    """Rainy ``img`` (float32), random layers unless given; every pixel is >= the input's."""
-    layers = random_layers(rng) if layers is None else layers
+    """Rainy ``img`` (float32), layers drawn from ``ranges`` unless given; every pixel is >= the input's."""
+    layers = random_layers(rng, ranges) if layers is None else layers
     clean = img.astype(np.float32)
     out = clean
     for layer in layers:
