@@ -44,9 +44,10 @@ for spec in "${configs[@]}"; do
         continue
     fi
     carried=$(python3 - "$config" "$IRESTORE_DATA" <<'PY'
-import json, sys, tomllib
+import json, sys
 from pathlib import Path
-dirs = tomllib.loads(Path(sys.argv[1]).read_text()).get("train_dirs", ["train/BSD200", "train/T91"])
+from irestore.train.config import load_config
+dirs = load_config(Path(sys.argv[1])).train_dirs
 kept = [d for d in dirs if (Path(sys.argv[2]) / d).is_dir()]
 if kept != dirs:
     print(f"not carried, trained without: {sorted(set(dirs) - set(kept))}", file=sys.stderr)

@@ -155,15 +155,8 @@ class MotionBlur:
 
 
 @dataclass(frozen=True)
-class Rain:
-    """Synthetic rain streaks (screen-blended), drawn from the ranges of :class:`StreakRanges`."""
-
-    density: tuple[float, float] = StreakRanges.density
-    length: tuple[float, float] = StreakRanges.length
-    max_angle: float = StreakRanges.max_angle
-    width: tuple[float, float] = StreakRanges.width
-    brightness: tuple[float, float] = StreakRanges.brightness
-    max_layers: int = StreakRanges.max_layers
+class Rain(StreakRanges):
+    """Synthetic rain streaks (screen-blended); the settings are the :class:`StreakRanges` drawn from."""
 
     def __post_init__(self) -> None:
         for name, low, high in (("density", 0.0, 1.0), ("length", 1.0, 512.0), ("width", 0.0, 16.0), ("brightness", 0.0, 1.0)):
@@ -173,8 +166,7 @@ class Rain:
             raise ConfigError(f"max_angle must lie in [0, 90] and max_layers be >= 1, got {self.max_angle}, {self.max_layers}")
 
     def __call__(self, img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        ranges = StreakRanges(self.density, self.length, self.max_angle, self.width, self.brightness, self.max_layers)
-        return add_rain(img, rng, ranges=ranges), img
+        return add_rain(img, rng, ranges=self), img
 
 
 DEGRADATIONS: dict[str, type] = {
