@@ -179,6 +179,15 @@ def test_annealing_by_time_ends_a_time_budgeted_run_at_the_low_learning_rate(dat
     assert max(lrs) > 1e-3 and lrs[-1] < 0.1 * max(lrs)
 
 
+def test_a_resumed_time_annealed_run_continues_its_cosine(data, tmp_path):
+    cfg = tiny(data, tmp_path, name="annealed", steps=100_000, time_budget=1.0, anneal_by_time=True, log_every=1, val_every=0)
+    first = train(cfg, progress=False)
+    wall = load_state(first.run_dir / "last.pt")["wall_time"]
+    resumed = train(replace(cfg, time_budget=2.0 * wall), resume=True, progress=False)
+    lrs = [r["lr"] for r in records(resumed.run_dir, "train") if r["step"] > first.step]
+    assert resumed.stopped == "time budget" and lrs and lrs[0] < 0.75 * cfg.lr
+
+
 def test_fine_tuning_starts_from_the_init_weights_and_records_them(trained, data, tmp_path):
     _, out, _ = trained
     init = out / "w" / "tiny.safetensors"

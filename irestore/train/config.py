@@ -64,7 +64,7 @@ class TrainConfig:
     # machine
     seed: int = 0
     time_budget: float = 0.0
-    anneal_by_time: bool = False  # cosine follows the time budget too (one-shot GPU runs; see schedule.py)
+    anneal_by_time: bool = False  # cosine follows the time budget too, which then counts the whole run across resumes (schedule.py)
     threads: int = 0
     device: str = "auto"
     bf16: bool = False

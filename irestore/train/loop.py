@@ -160,11 +160,14 @@ def _train(cfg: TrainConfig, world: World, device: torch.device, *, resume: bool
     stop = StopSignals()
     log.write("resume" if resume else "start", step, world=world.size, device=str(device), bf16=use_bf16, compile=use_compile, params=sum(p.numel() for p in params), config=cfg.to_dict())
     started = time.monotonic()
+    # A time-annealed run's budget is its whole training time, so a resumed one continues its cosine
+    # and stops where it would have; otherwise the budget counts from this start.
+    budget_start = started - (wall_before if cfg.anneal_by_time else 0.0)
     tick, tick_step, losses, nonfinite, stopped = started, step, [], 0, "done"
     loader = iter(batch_loader(dataset, table, step, world.rank, world.size, cfg.num_workers, pin=on_cuda))
     try:
         while step < cfg.steps:
-            at = schedule_step(step, steps=cfg.steps, elapsed=time.monotonic() - started, time_budget=cfg.time_budget, by_time=cfg.anneal_by_time)
+            at = schedule_step(step, steps=cfg.steps, elapsed=time.monotonic() - budget_start, time_budget=cfg.time_budget, by_time=cfg.anneal_by_time)
             lr = cfg.lr * lr_factor(at, steps=cfg.steps, warmup=cfg.warmup_steps, min_ratio=min_ratio)
             for group in optimizer.param_groups:
                 group["lr"] = lr
@@ -175,7 +178,7 @@ def _train(cfg: TrainConfig, world: World, device: torch.device, *, resume: bool
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip if cfg.grad_clip > 0 else math.inf)
-            over_time = cfg.time_budget > 0 and time.monotonic() - started >= cfg.time_budget
+            over_time = cfg.time_budget > 0 and time.monotonic() - budget_start >= cfg.time_budget
             loss_sum, bad_grads, stop_votes = agree([loss.item(), float(not torch.isfinite(grad_norm)), float(over_time or stop.reason is not None)], world, device)
             if math.isfinite(loss_sum) and bad_grads == 0:
                 optimizer.step()
