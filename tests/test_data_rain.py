@@ -67,3 +67,24 @@ def test_rain_ranges_are_configurable_and_the_defaults_keep_the_old_rain():
         make_degradation("derain", length=[40, 8])
     with pytest.raises(ConfigError, match="max_angle"):
         make_degradation("derain", max_angle=120)
+
+
+def test_additive_rain_follows_the_jorder_model_and_is_stronger_on_bright_ground():
+    from irestore.data.degradations import make_degradation
+    from irestore.data.rain import StreakRanges, streak_layer
+    from irestore.errors import ConfigError
+    import pytest
+
+    bright = np.full((64, 64, 3), 0.7, dtype=np.float32)
+    layer = StreakLayer(density=0.01, length=20, angle=10, width=0.8, brightness=0.6)
+    streaks = streak_layer((64, 64), layer, np.random.default_rng(5))
+    added = add_rain(bright, np.random.default_rng(5), [layer], StreakRanges(additive=1.0))
+    screened = add_rain(bright, np.random.default_rng(5), [layer])
+    # with additive=1 the blend draw comes first, so the streaks are those of the next draw
+    rng = np.random.default_rng(5)
+    rng.random()
+    np.testing.assert_allclose(added, np.broadcast_to(np.minimum(0.7 + streak_layer((64, 64), layer, rng), 1.0), bright.shape), atol=1e-6)
+    assert float(added.mean()) > float(screened.mean()) > float(bright.mean())
+    np.testing.assert_allclose(screened, np.broadcast_to(1 - 0.3 * (1 - streaks), bright.shape), atol=1e-6)
+    with pytest.raises(ConfigError, match="additive"):
+        make_degradation("derain", additive=1.5)

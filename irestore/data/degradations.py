@@ -156,14 +156,18 @@ class MotionBlur:
 
 @dataclass(frozen=True)
 class Rain(StreakRanges):
-    """Synthetic rain streaks (screen-blended); the settings are the :class:`StreakRanges` drawn from."""
+    """Synthetic rain streaks (screen-blended, or added for an ``additive`` share); the settings are
+    the :class:`StreakRanges` drawn from."""
 
     def __post_init__(self) -> None:
         for name, low, high in (("density", 0.0, 1.0), ("length", 1.0, 512.0), ("width", 0.0, 16.0), ("brightness", 0.0, 1.0)):
             _check_range(name, getattr(self, name), low, high)
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        if not 0.0 <= self.max_angle <= 90.0 or self.max_layers < 1:
-            raise ConfigError(f"max_angle must lie in [0, 90] and max_layers be >= 1, got {self.max_angle}, {self.max_layers}")
+        if not 0.0 <= self.max_angle <= 90.0 or self.max_layers < 1 or not 0.0 <= self.additive <= 1.0:
+            raise ConfigError(
+                f"max_angle must lie in [0, 90], max_layers be >= 1 and additive in [0, 1], got "
+                f"{self.max_angle}, {self.max_layers}, {self.additive}"
+            )
 
     def __call__(self, img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         return add_rain(img, rng, ranges=self), img

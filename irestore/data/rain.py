@@ -4,6 +4,9 @@ The usual recipe for synthetic rain (the Photoshop-style method behind Rain100L/
 random drops, smeared along one direction by a line kernel and widened by a small Gaussian, give a
 streak layer; it is laid over the image with a *screen* blend, 1 - (1 - img)(1 - rain), which can
 only brighten and never exceeds 1. Heavy rain is several such layers at slightly different angles.
+The rain model of Yang et al. (JORDER, who made Rain100L/H) is additive instead, O = B + S clipped;
+on bright backgrounds it leaves stronger streaks than the screen blend, so a share of the samples
+(``additive``) can be composited that way to cover both.
 """
 
 from dataclasses import dataclass
@@ -29,8 +32,9 @@ class StreakLayer:
 class StreakRanges:
     """The ranges rain layers are drawn from: per-pixel drop ``density``, streak ``length`` in pixels,
     ``max_angle`` of the main fall direction from vertical (each layer adds up to +-5 degrees),
-    Gaussian ``width``, ``brightness``, and up to ``max_layers`` layers. The defaults are light to
-    moderate rain; heavier or longer rain needs wider ranges, not more training on these."""
+    Gaussian ``width``, ``brightness``, and up to ``max_layers`` layers; ``additive`` is the share of
+    samples added and clipped rather than screen-blended. The defaults are light to moderate
+    screen-blended rain; heavier or longer rain needs wider ranges, not more training on these."""
 
     density: tuple[float, float] = (0.001, 0.01)
     length: tuple[float, float] = (8.0, 40.0)
@@ -38,6 +42,7 @@ class StreakRanges:
     width: tuple[float, float] = (0.3, 1.2)
     brightness: tuple[float, float] = (0.25, 0.8)
     max_layers: int = 3
+    additive: float = 0.0
 
 
 def random_layers(rng: np.random.Generator, ranges: StreakRanges = StreakRanges()) -> list[StreakLayer]:
@@ -78,6 +83,11 @@ def screen(img: np.ndarray, layer: np.ndarray) -> np.ndarray:
     return 1.0 - (1.0 - img) * (1.0 - layer)
 
 
+def add(img: np.ndarray, layer: np.ndarray) -> np.ndarray:
+    """Additive rain, O = B + S clipped to 1 (JORDER's model): brighter than screen on bright ground."""
+    return np.minimum(img + layer, 1.0)
+
+
 def add_rain(
     img: np.ndarray,
     rng: np.random.Generator,
@@ -86,8 +96,9 @@ def add_rain(
 ) -> np.ndarray:
     """Rainy ``img`` (float32), layers drawn from ``ranges`` unless given; every pixel is >= the input's."""
     layers = random_layers(rng, ranges) if layers is None else layers
+    blend = add if ranges.additive > 0 and rng.random() < ranges.additive else screen
     clean = img.astype(np.float32)
     out = clean
     for layer in layers:
-        out = screen(out, streak_layer(img.shape[:2], layer, rng))
+        out = blend(out, streak_layer(img.shape[:2], layer, rng))
     return np.maximum(out, clean)  # 1 - (1 - x) can round one ulp below x
