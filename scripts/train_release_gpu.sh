@@ -23,6 +23,7 @@ lr=${LR:-5e-4}
 batch=${BATCH:-32}
 total=${TOTAL:-540}
 workers=${WORKERS:-$(( $(nproc) - 2 ))}
+compile=${COMPILE:-0}  # COMPILE=1: torch.compile the model (docs/speed.md: the GPU step, not the data, sets the pace)
 device=${DEVICE:-cuda}  # DEVICE=cpu for a smoke test of this script without a GPU
 work=${WORK:-$(mktemp -d)}  # run folders and weights; only the tar comes back
 out=${OUT:-$work}
@@ -64,15 +65,19 @@ PY
         train+=(--init "weights/$name.safetensors" --lr "$lr")
     fi
     echo "== $name (t=${SECONDS}s)" | tee -a "$log"
-    if ! "${train[@]}" --workers "$workers" >>"$log" 2>&1; then
-        if (( workers == 0 )) || ! tail -n 40 "$log" | grep -qiE "dataloader|worker|shared memory|bus error"; then
+    if ! "${train[@]}" --workers "$workers" $( (( compile )) && echo --compile ) >>"$log" 2>&1; then
+        if (( compile )); then
+            echo "$name: failed with --compile; retrying (and going on) without it" | tee -a "$log"
+            compile=0
+        elif (( workers > 0 )) && tail -n 40 "$log" | grep -qiE "dataloader|worker|shared memory|bus error"; then
+            echo "$name: failed with $workers workers; retrying without worker processes" | tee -a "$log"
+            workers=0
+        else
             echo "$name: failed (see $log)" | tee -a "$log"
             continue
         fi
-        echo "$name: failed with $workers workers; retrying without worker processes" | tee -a "$log"
-        workers=0
         rm -rf "$work/runs/$name"
-        "${train[@]}" --workers 0 >>"$log" 2>&1 || { echo "$name: failed (see $log)" | tee -a "$log"; continue; }
+        "${train[@]}" --workers "$workers" >>"$log" 2>&1 || { echo "$name: failed (see $log)" | tee -a "$log"; continue; }
     fi
     grep -h '"event": "val"' "$work/runs/$name/log.jsonl" | tail -1 | tee -a "$log"
     tar -rf "$out/weights.tar" -C "$work" "weights/$name.safetensors" "runs/$name/log.jsonl"
