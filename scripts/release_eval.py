@@ -31,11 +31,13 @@ COMMANDS = {
         "irestore eval CBSD68 --model denoise-gaussian -b identity,nlm --sigma 15,25,50",
         "irestore eval CBSD68 --model denoise-gaussian -b identity --sigma 15,25,50 --preset gaussian-color-8bit",
         "irestore eval CBSD68 --model denoise-gaussian -b bm3d --sigma 15,25,50 --limit 10",
+        "irestore eval CBSD68 --model denoise-gaussian --sigma 15,25,50 --limit 10 --ensemble",
     ],
     "denoise-gaussian-gray": [
         "irestore eval Set12 --model denoise-gaussian-gray -b identity,bm3d --sigma 15,25,50",
         "irestore eval BSD68 --model denoise-gaussian-gray -b identity,nlm --sigma 15,25,50",
         "irestore eval BSD68 --model denoise-gaussian-gray -b bm3d --sigma 15,25,50 --limit 10",
+        "irestore eval Set12 --model denoise-gaussian-gray --sigma 15,25,50 --ensemble",
     ],
     "jpeg": [
         "irestore eval LIVE1 --model jpeg -b identity --quality 10,20,30,40",

@@ -4,7 +4,8 @@
     python scripts/release_table.py --readme README.md   # rewrite the block between the markers
 
 One Markdown table per release: a row per test set and level, the model's PSNR (and PSNR-B for
-JPEG, SSIM otherwise) next to every baseline scored in the same run, then the commands.
+JPEG, SSIM otherwise) next to every baseline scored in the same run, then the x8 self-ensemble
+(`--ensemble`) where it was scored, then the commands.
 """
 
 import argparse
@@ -30,14 +31,17 @@ def cell(score: dict | None, with_second: bool = True) -> str:
 def table(name: str, entry: dict) -> str:
     metrics = entry["metrics"]
     baselines = [b for b in BASELINE_ORDER if b in entry.get("baselines", {})]
+    ensemble = entry.get("ensemble_metrics", {})
     unit = "PSNR / PSNR-B" if any("psnr_b" in m for m in metrics.values()) else "PSNR / SSIM"
+    extra = [f"{name} x8 ensemble"] if ensemble else []
     lines = [
-        f"| {name} ({unit}) | " + " | ".join(LABELS[b] for b in baselines) + f" | **{name}** |",
-        "|---" * (len(baselines) + 2) + "|",
+        f"| {name} ({unit}) | " + " | ".join([*(LABELS[b] for b in baselines), f"**{name}**", *extra]) + " |",
+        "|---" * (len(baselines) + 2 + len(extra)) + "|",
     ]
     for key, score in sorted(metrics.items(), key=lambda item: ("-8bit" in item[0], "[:" in item[0], item[0])):
-        row = [cell(entry["baselines"][b].get(key)) for b in baselines]
-        lines.append(f"| {key} | " + " | ".join(row) + f" | **{cell(score)}** |")
+        row = [cell(entry["baselines"][b].get(key)) for b in baselines] + [f"**{cell(score)}**"]
+        row += [cell(ensemble.get(key)) for _ in extra]
+        lines.append(f"| {key} | " + " | ".join(row) + " |")
     commands = "\n".join(f"`{c}`  " for c in entry.get("eval_commands", []))
     return "\n".join(lines) + "\n\n" + commands + "\n"
 

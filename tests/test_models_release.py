@@ -55,9 +55,22 @@ def test_8bit_protocol_scores_sit_beside_the_published_ones(tmp_path):
         {"method": "model", "dataset": "CBSD68", "level": "sigma=25", "psnr": 30.3, "ssim": 0.8, "preset": "gaussian-color", "images": 10, "settings": {"limit": 10}},
     ]
     (tmp_path / "eval.json").write_text(json.dumps({"results": rows}))
-    model, _ = scores_from_eval(tmp_path / "eval.json")
+    model, _, _ = scores_from_eval(tmp_path / "eval.json")
     assert model["CBSD68/sigma=25"]["psnr"] == 30.1 and model["CBSD68-8bit/sigma=25"]["psnr"] == 29.9
     assert model["CBSD68[:10]/sigma=25"]["psnr"] == 30.3
+
+
+def test_ensemble_scores_are_kept_apart_from_the_single_pass(tmp_path):
+    path = tmp_path / "denoise-gaussian.safetensors"
+    save_checkpoint(path, build_model("tiny"), {"task": "denoise", "name": "denoise-gaussian"})
+    row = {"method": "denoise-gaussian", "dataset": "Set12", "level": "sigma=15", "ssim": 0.9, "preset": "gaussian-gray", "images": 12}
+    rows = [{**row, "psnr": 32.3}, {**row, "psnr": 32.4, "settings": {"ensemble": True}}]
+    (tmp_path / "eval.json").write_text(json.dumps({"results": rows}))
+    entry = register(path, eval_files=[tmp_path / "eval.json"])
+    assert entry["metrics"]["Set12/sigma=15"]["psnr"] == 32.3
+    assert entry["ensemble_metrics"]["Set12/sigma=15"]["psnr"] == 32.4
+    (tmp_path / "eval.json").write_text(json.dumps({"results": rows[:1]}))
+    assert "ensemble_metrics" not in register(path, eval_files=[tmp_path / "eval.json"])
 
 
 def test_release_files_are_named_after_their_entry(tmp_path):

@@ -23,25 +23,30 @@ def scored_checkpoints(path: Path) -> set[str]:
     return {r["settings"]["sha256"] for r in rows if r.get("settings", {}).get("sha256")}
 
 
-def scores_from_eval(path: Path) -> tuple[dict, dict]:
-    """(model scores, baseline scores) keyed ``dataset`` or ``dataset/level`` from an eval JSON.
+def scores_from_eval(path: Path) -> tuple[dict, dict, dict]:
+    """(model scores, baseline scores, x8 self-ensemble scores) keyed ``dataset`` or ``dataset/level``
+    from an eval JSON.
 
     Scores under an 8-bit-input variant of a preset are keyed ``dataset-8bit``, and scores of the
     first N images ``dataset[:N]``, so they sit beside, not over, the full published protocol's.
+    Ensemble scores are kept apart: the headline figure is the single pass users get by default.
     """
     rows = json.loads(Path(path).read_text())["results"]
-    model, baselines = {}, {}
+    model, baselines, ensemble = {}, {}, {}
     for r in rows:
+        settings = r.get("settings", {})
         dataset = r["dataset"] + ("-8bit" if str(r.get("preset", "")).endswith("-8bit") else "")
-        if r.get("settings", {}).get("limit"):
-            dataset += f"[:{r['settings']['limit']}]"
+        if settings.get("limit"):
+            dataset += f"[:{settings['limit']}]"
         key = dataset if r["level"] in ("", "-", None) else f"{dataset}/{r['level']}"
         entry = {k: r[k] for k in ("psnr", "ssim", "psnr_b", "preset", "images") if r.get(k) is not None}
         if r["method"] in ("identity", "bicubic", "nlm", "bm3d"):
             baselines.setdefault(r["method"], {})[key] = entry
+        elif settings.get("ensemble"):
+            ensemble[key] = entry
         else:
             model[key] = entry
-    return model, baselines
+    return model, baselines, ensemble
 
 
 def register(weights: Path, *, eval_files: list[Path] = (), commands: list[str] = ()) -> dict:
@@ -53,13 +58,14 @@ def register(weights: Path, *, eval_files: list[Path] = (), commands: list[str] 
     if weights.name != f"{name}.safetensors":
         raise WeightsError(f"{weights}: release files are named after their entry ({name}.safetensors)")
     sha256 = sha256_of(weights)
-    metrics, baselines = {}, {}
+    metrics, baselines, ensemble = {}, {}, {}
     for f in eval_files:
         other = [s for s in scored_checkpoints(f) if not sha256.startswith(s)]
         if other:
             raise WeightsError(f"{f}: scores checkpoint {other[0]}, not {weights.name} ({sha256[:12]})")
-        m, b = scores_from_eval(f)
+        m, b, e = scores_from_eval(f)
         metrics.update(m)
+        ensemble.update(e)
         for method, scores in b.items():
             baselines.setdefault(method, {}).update(scores)
     entry = {
@@ -72,6 +78,7 @@ def register(weights: Path, *, eval_files: list[Path] = (), commands: list[str] 
         | ({"initialized_from": info["initialized_from"]} if info.get("initialized_from") else {}),
         "metrics": metrics,
         "baselines": baselines,
+        **({"ensemble_metrics": ensemble} if ensemble else {}),
         "eval_commands": list(commands),
         "licence": info.get("licence"),
     }
