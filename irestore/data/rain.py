@@ -83,7 +83,7 @@ def screen(img: np.ndarray, layer: np.ndarray) -> np.ndarray:
     return 1.0 - (1.0 - img) * (1.0 - layer)
 
 
-def add(img: np.ndarray, layer: np.ndarray) -> np.ndarray:
+def add_clipped(img: np.ndarray, layer: np.ndarray) -> np.ndarray:
     """Additive rain, O = B + S clipped to 1 (JORDER's model): brighter than screen on bright ground."""
     return np.minimum(img + layer, 1.0)
 
@@ -96,7 +96,7 @@ def add_rain(
 ) -> np.ndarray:
     """Rainy ``img`` (float32), layers drawn from ``ranges`` unless given; every pixel is >= the input's."""
     layers = random_layers(rng, ranges) if layers is None else layers
-    blend = add if ranges.additive > 0 and rng.random() < ranges.additive else screen
+    blend = add_clipped if ranges.additive > 0 and rng.random() < ranges.additive else screen
     clean = img.astype(np.float32)
     out = clean
     for layer in layers:
