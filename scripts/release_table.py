@@ -33,15 +33,13 @@ def table(name: str, entry: dict) -> str:
     baselines = [b for b in BASELINE_ORDER if b in entry.get("baselines", {})]
     ensemble = entry.get("ensemble_metrics", {})
     unit = "PSNR / PSNR-B" if any("psnr_b" in m for m in metrics.values()) else "PSNR / SSIM"
-    extra = [f"{name} x8 ensemble"] if ensemble else []
-    lines = [
-        f"| {name} ({unit}) | " + " | ".join([*(LABELS[b] for b in baselines), f"**{name}**", *extra]) + " |",
-        "|---" * (len(baselines) + 2 + len(extra)) + "|",
-    ]
+    header = [f"{name} ({unit})", *(LABELS[b] for b in baselines), f"**{name}**"] + ([f"{name} x8 ensemble"] if ensemble else [])
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     for key, score in sorted(metrics.items(), key=lambda item: ("-8bit" in item[0], "[:" in item[0], item[0])):
-        row = [cell(entry["baselines"][b].get(key)) for b in baselines] + [f"**{cell(score)}**"]
-        row += [cell(ensemble.get(key)) for _ in extra]
-        lines.append(f"| {key} | " + " | ".join(row) + " |")
+        row = [key, *(cell(entry["baselines"][b].get(key)) for b in baselines), f"**{cell(score)}**"]
+        if ensemble:
+            row.append(cell(ensemble.get(key)))
+        lines.append("| " + " | ".join(row) + " |")
     commands = "\n".join(f"`{c}`  " for c in entry.get("eval_commands", []))
     return "\n".join(lines) + "\n\n" + commands + "\n"
 

@@ -1,8 +1,11 @@
 """Synthetic rain: only brightens, follows its angle, varies with the rng."""
 
 import numpy as np
+import pytest
 
-from irestore.data.rain import StreakLayer, add_rain, screen
+from irestore.data.degradations import make_degradation
+from irestore.data.rain import StreakLayer, StreakRanges, add_rain, random_layers, screen, streak_layer
+from irestore.errors import ConfigError
 
 
 def _image(channels: int = 3) -> np.ndarray:
@@ -48,12 +51,6 @@ def test_vertical_streaks_are_correlated_along_columns():
 
 
 def test_rain_ranges_are_configurable_and_the_defaults_keep_the_old_rain():
-    import pytest
-
-    from irestore.data.degradations import make_degradation
-    from irestore.data.rain import StreakRanges, random_layers
-    from irestore.errors import ConfigError
-
     img = np.random.default_rng(0).random((48, 48, 3)).astype(np.float32)
     rainy, clean = make_degradation("derain")(img, np.random.default_rng(7))
     np.testing.assert_array_equal(rainy, add_rain(img, np.random.default_rng(7)))
@@ -70,11 +67,6 @@ def test_rain_ranges_are_configurable_and_the_defaults_keep_the_old_rain():
 
 
 def test_additive_rain_follows_the_jorder_model_and_is_stronger_on_bright_ground():
-    from irestore.data.degradations import make_degradation
-    from irestore.data.rain import StreakRanges, streak_layer
-    from irestore.errors import ConfigError
-    import pytest
-
     bright = np.full((64, 64, 3), 0.7, dtype=np.float32)
     layer = StreakLayer(density=0.01, length=20, angle=10, width=0.8, brightness=0.6)
     streaks = streak_layer((64, 64), layer, np.random.default_rng(5))
