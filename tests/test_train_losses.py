@@ -43,3 +43,28 @@ def test_ema_decay_warms_up_then_averages():
     restored = EMA(model, decay=0.9)
     restored.load_state_dict(ema.state_dict())
     assert restored.updates == 201 and not math.isclose(restored.decay, 0.0)
+
+
+def test_psnr_floor_bounds_the_gradient_of_nearly_clean_patches():
+    target = torch.zeros(2, 1, 4, 4)
+    output = torch.stack([torch.full((1, 4, 4), 0.1), torch.full((1, 4, 4), 1e-3)]).requires_grad_()
+    grads = []
+    for floor_db in (0.0, 50.0):
+        output.grad = None
+        loss = pixel_loss("psnr", output, target, psnr_floor_db=floor_db)
+        loss.backward()
+        grads.append(output.grad.abs().flatten(1).sum(1))
+    free, capped = grads
+    assert free[1] / free[0] == pytest.approx(100.0, rel=0.02)  # 2 / RMSE: the 60 dB patch 100x the 20 dB one
+    assert capped[1] / capped[0] < 1e-5**-0.5 / 20  # at most 1 / RMSE_floor against 2 / 0.1
+    assert loss.item() == pytest.approx(-(20.0 + 10 * math.log10(1 / 1.1e-5)) / 2, abs=0.01)
+
+
+def test_psnr_floor_needs_the_psnr_loss():
+    from irestore.errors import ConfigError
+    from irestore.train.config import TrainConfig
+
+    assert TrainConfig(task="denoise-gaussian", loss="psnr", psnr_floor_db=50.0).psnr_floor_db == 50.0
+    assert TrainConfig(task="denoise-gaussian", loss="l1").psnr_floor_db == 0.0
+    with pytest.raises(ConfigError, match="psnr_floor_db"):
+        TrainConfig(task="denoise-gaussian", loss="l1", psnr_floor_db=50.0)

@@ -50,6 +50,7 @@ class TrainConfig:
     ema_decay: float = 0.999
     loss: str = "l1"
     fft_weight: float = 0.0
+    psnr_floor_db: float = 0.0  # loss "psnr" only: > 0 bounds the gradient of patches cleaner than this PSNR (losses.py)
     max_nonfinite: int = 20
     # validation, logging, checkpoints
     val_dirs: list[str] = field(default_factory=lambda: ["test/CBSD68"])
@@ -76,6 +77,7 @@ class TrainConfig:
         problems = [
             (self.task in DEGRADATIONS, f"task {self.task!r} (choose {', '.join(DEGRADATIONS)})"),
             (self.loss in LOSSES, f"loss {self.loss!r} (choose {', '.join(LOSSES)})"),
+            (self.psnr_floor_db == 0 or (self.loss == "psnr" and self.psnr_floor_db > 0), "psnr_floor_db needs loss 'psnr' and a positive value (0: none)"),
             (self.device in DEVICES, f"device {self.device!r} (choose {', '.join(DEVICES)})"),
             (self.steps > 0 and self.batch_size > 0 and self.patch_size > 0, "steps, batch_size and patch_size must be positive"),
             (self.task == "sr" or self.scale == 1, "scale applies to task 'sr' only"),

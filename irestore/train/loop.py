@@ -174,7 +174,7 @@ def _train(cfg: TrainConfig, world: World, device: torch.device, *, resume: bool
             inputs, targets = (t.to(device, non_blocking=True) for t in next(loader))
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
                 output = net(inputs)
-            loss = training_loss(output, targets, name=cfg.loss, fft_weight=cfg.fft_weight)
+            loss = training_loss(output, targets, name=cfg.loss, fft_weight=cfg.fft_weight, psnr_floor_db=cfg.psnr_floor_db)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip if cfg.grad_clip > 0 else math.inf)
