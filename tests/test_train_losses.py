@@ -6,6 +6,8 @@ import pytest
 import torch
 from torch import nn
 
+from irestore.errors import ConfigError
+from irestore.train.config import TrainConfig
 from irestore.train.ema import EMA
 from irestore.train.losses import fft_loss, pixel_loss, training_loss
 
@@ -61,9 +63,6 @@ def test_psnr_floor_bounds_the_gradient_of_nearly_clean_patches():
 
 
 def test_psnr_floor_needs_the_psnr_loss():
-    from irestore.errors import ConfigError
-    from irestore.train.config import TrainConfig
-
     assert TrainConfig(task="denoise-gaussian", loss="psnr", psnr_floor_db=50.0).psnr_floor_db == 50.0
     assert TrainConfig(task="denoise-gaussian", loss="l1").psnr_floor_db == 0.0
     with pytest.raises(ConfigError, match="psnr_floor_db"):
