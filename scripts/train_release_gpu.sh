@@ -11,7 +11,9 @@
 # patches made by DataLoader workers. A model whose release weights are in weights/ is fine-tuned
 # from them (--init; INIT=0 trains from scratch) at LR, and its learning rate anneals by time
 # (anneal_by_time), so every run ends at the bottom of its cosine whatever its step rate. Models that
-# would overrun TOTAL are skipped. Back here: python scripts/release_eval.py --candidate FILE NAME.
+# would overrun TOTAL are skipped. EXTRA adds options to every run, e.g. the fine-tune loss that
+# gained most on the CPU: EXTRA="--set loss=psnr --set psnr_floor_db=50" (docs/ablations.md, "Loss").
+# Back here: python scripts/release_eval.py --candidate FILE NAME.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export IRESTORE_DATA=${IRESTORE_DATA:-carry/datasets}
@@ -24,6 +26,7 @@ batch=${BATCH:-32}
 total=${TOTAL:-540}
 workers=${WORKERS:-$(( $(nproc) - 2 ))}
 compile=${COMPILE:-0}  # COMPILE=1: torch.compile the model (docs/speed.md: the GPU step, not the data, sets the pace)
+read -ra extra <<<"${EXTRA:-}"
 device=${DEVICE:-cuda}  # DEVICE=cpu for a smoke test of this script without a GPU
 work=${WORK:-$(mktemp -d)}  # run folders and weights; only the tar comes back
 out=${OUT:-$work}
@@ -60,7 +63,7 @@ PY
     train=(python3 -m irestore.train -c "$config" --device "$device" --bf16 --batch-size "$batch" --patch-size "$patch"
            --steps "$steps" --time-budget "$seconds" --out-dir "$work/runs" --quiet --set anneal_by_time=true --set "train_dirs=$carried"
            --set warmup_steps=100 --set val_every=500 --set checkpoint_every=100000 --set log_every=50
-           --export "$work/weights/$name.safetensors" --half)
+           --export "$work/weights/$name.safetensors" --half "${extra[@]}")
     if (( init )) && [ -f "weights/$name.safetensors" ]; then
         train+=(--init "weights/$name.safetensors" --lr "$lr")
     fi
