@@ -202,6 +202,18 @@ def test_fine_tuning_starts_from_the_init_weights_and_records_them(trained, data
         train(tiny(data, tmp_path, name="wide", model="small", init_weights=str(init)), progress=False)
 
 
+def test_fine_tuning_may_deepen_the_init_weights_and_records_it(trained, data, tmp_path):
+    _, out, _ = trained
+    init = out / "w" / "tiny.safetensors"
+    cfg = tiny(data, tmp_path, name="deep", steps=1, lr=1e-12, warmup_steps=1, val_every=0, init_weights=str(init), model_overrides={"mid_blocks": 3})
+    train(cfg, export=tmp_path / "d.safetensors", progress=False)
+    start, deeper = load_checkpoint(init)[0].eval(), load_checkpoint(tmp_path / "d.safetensors")
+    assert deeper[1]["initialized_from"]["deepened"] == {"mid_blocks": {"from": 1, "to": 3}}
+    x = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(deeper[0].eval()(x), start(x), atol=2e-3, rtol=0)
+
+
 def run_cli(args: list[str], cwd: Path, **popen) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     return subprocess.Popen([sys.executable, "-m", "irestore.train", *args], cwd=cwd, env=env, stderr=subprocess.PIPE, text=True, **popen)

@@ -33,7 +33,7 @@ def train_command(
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seeds the initial weights and every training patch.", rich_help_panel=RUN, show_default=False)] = None,
     time_budget: Annotated[Optional[float], typer.Option("--time-budget", min=0, help="Seconds of training after which the run saves, exports and stops (0 = none).", rich_help_panel=RUN, show_default=False)] = None,
     overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Override any config value: --set lr=3e-4 --set model_overrides.norm=ln --set degradation.sigma_range=[0,50]. Repeatable.", rich_help_panel=RUN, show_default=False)] = None,
-    init: Annotated[Optional[Path], typer.Option("--init", help="Fine-tune from a release checkpoint of the same architecture, e.g. weights/denoise-real.safetensors.", rich_help_panel=RUN, show_default=False)] = None,
+    init: Annotated[Optional[Path], typer.Option("--init", help="Fine-tune from a release checkpoint, e.g. weights/denoise-real.safetensors: same architecture, or deeper (more blocks per stage, e.g. --set model_overrides.mid_blocks=4; new blocks start as the identity).", rich_help_panel=RUN, show_default=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue OUT_DIR/NAME/last.pt exactly where it stopped (after a kill, Ctrl-C or time budget).", rich_help_panel=RUN)] = False,
     export: Annotated[Optional[Path], typer.Option("--export", help="Write the best EMA weights as a release checkpoint, e.g. weights/denoise-real.safetensors.", rich_help_panel=RUN, show_default=False)] = None,
     half: Annotated[bool, typer.Option("--half", help="Store exported tensors as float16 (half the file size).", rich_help_panel=RUN)] = False,

@@ -24,6 +24,7 @@ from torch.nn.parallel import DistributedDataParallel
 from irestore.checkpoint import load_checkpoint, sha256_of
 from irestore.errors import ConfigError, IRestoreError
 from irestore.models import build_model
+from irestore.models.grow import deepen, depth_growth
 from irestore.models.config import ModelConfig
 from irestore.train.config import TrainConfig
 from irestore.train.data import batch_loader, data_root, train_dataset, val_set
@@ -238,22 +239,25 @@ def _train(cfg: TrainConfig, world: World, device: torch.device, *, resume: bool
 def init_from(model: torch.nn.Module, path: Path) -> dict[str, Any]:
     """Load a release checkpoint's weights into ``model`` to fine-tune them; return their provenance.
 
-    The architecture must match exactly: fine-tuning changes the recipe (more steps, a new degradation,
-    a GPU), never the network. The provenance goes into the exported checkpoint's info, so released
-    weights say which steps came before this run's.
+    The architecture must match, except that the model may be deeper (more blocks per stage): the
+    new blocks then start as the identity (``irestore.models.grow``), so the run starts from exactly
+    what the checkpoint computes. The provenance goes into the exported checkpoint's info, so
+    released weights say which steps, and which depth, came before this run's.
     """
     source, info = load_checkpoint(path)
+    grown = {}
     if source.config != model.config:
-        raise ConfigError(f"{path}: init_weights has a different architecture than this config's model ({cfg_diff(source.config, model.config)})")
+        try:
+            grown = depth_growth(source.config, model.config)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: init_weights has a different architecture than this config's model ({exc})") from None
+        source = deepen(source, model.config)
     model.load_state_dict(source.state_dict())
     keep = ("name", "steps", "wall_time_s", "hardware", "weights", "initialized_from")
-    return {"path": str(path), "sha256": sha256_of(path), **{k: info[k] for k in keep if k in info}}
-
-
-def cfg_diff(a: ModelConfig, b: ModelConfig) -> str:
-    left, right = a.to_dict(), b.to_dict()
-    key = next((k for k in left if left[k] != right.get(k)), "?")
-    return f"{key}: {left.get(key)!r} there, {right.get(key)!r} here"
+    record = {"path": str(path), "sha256": sha256_of(path), **{k: info[k] for k in keep if k in info}}
+    if grown:
+        record["deepened"] = grown
+    return record
 
 
 def make_optimizer(params: list[torch.nn.Parameter], cfg: TrainConfig, fused: bool) -> torch.optim.AdamW:
