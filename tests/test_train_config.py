@@ -82,6 +82,18 @@ def test_every_shipped_config_loads_and_names_a_release():
     assert {"denoise-real", "denoise-gaussian", "denoise-gaussian-gray", "jpeg", "jpeg-gray", "sr-x2", "sr-x4", "deblur", "derain"} <= names
 
 
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.toml")), ids=lambda p: p.stem)
+def test_each_release_config_builds_the_architecture_of_its_shipped_weights(path):
+    """So fine-tuning a release with its own config (``-c configs/X.toml --init weights/X.safetensors``,
+    as scripts/train_release_gpu.sh does) always fits, and training from scratch rebuilds the release."""
+    from irestore.checkpoint import load_checkpoint
+    from irestore.models.zoo import weights_dir
+    from irestore.train.loop import model_for
+
+    shipped, _ = load_checkpoint(weights_dir() / f"{path.stem}.safetensors")
+    assert model_for(load_config(path)).config == shipped.config
+
+
 def test_lr_warms_up_linearly_then_follows_a_cosine_to_the_floor():
     f = [lr_factor(s, steps=110, warmup=10, min_ratio=0.01) for s in range(111)]
     assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0)

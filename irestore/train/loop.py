@@ -115,7 +115,7 @@ def _train(cfg: TrainConfig, world: World, device: torch.device, *, resume: bool
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed)
     random.seed(cfg.seed)
-    model = build_model(cfg.model, task=cfg.model_task, channels=cfg.channels, scale=cfg.scale if cfg.task == "sr" else None, **cfg.model_overrides)
+    model = model_for(cfg)
     if cfg.init_weights and not resume:
         recipe["init"] = init_from(model, Path(cfg.init_weights))
     model = model.to(device)
@@ -234,6 +234,11 @@ def _train(cfg: TrainConfig, world: World, device: torch.device, *, resume: bool
         bar.close()
         log.close()
     return TrainResult(run_dir, step, stopped, best_psnr, last_val, sha)
+
+
+def model_for(cfg: TrainConfig) -> torch.nn.Module:
+    """The freshly initialised network a run's config describes."""
+    return build_model(cfg.model, task=cfg.model_task, channels=cfg.channels, scale=cfg.scale if cfg.task == "sr" else None, **cfg.model_overrides)
 
 
 def init_from(model: torch.nn.Module, path: Path) -> dict[str, Any]:
