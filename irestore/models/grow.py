@@ -24,8 +24,11 @@ DEPTH_FIELDS = ("enc_blocks", "mid_blocks", "dec_blocks")
 
 
 def depth_growth(source: ModelConfig, target: ModelConfig) -> dict[str, dict]:
-    """The depth fields that grow from ``source`` to ``target`` ({field: {"from", "to"}}); a ConfigError where deepening cannot
-    take one to the other (any other field differs, a level count differs, or a stage shrinks)."""
+    """The depth fields that grow from ``source`` to ``target``, as ``{field: {"from": .., "to": ..}}``.
+
+    A ConfigError where deepening cannot take one to the other: the level count or any non-depth
+    field differs, or a stage would shrink.
+    """
     src, dst = source.to_dict(), target.to_dict()
     if len(source.enc_blocks) != len(target.enc_blocks):
         raise ConfigError(f"only depth can grow from trained weights; levels are {source.levels} there, {target.levels} here")
@@ -56,7 +59,11 @@ def deepen(source: RestorationUNet, config: ModelConfig) -> RestorationUNet:
 
 
 def zero_branches(block: Block) -> None:
-    """Zero the last convolution of every residual branch, which makes the block the identity."""
+    """Zero the last convolution of every residual branch, which makes the block the identity.
+
+    With Peri-LN the zero output still passes the branch's output norm, which maps it to that norm's
+    bias: zero too, since the block is freshly built.
+    """
     for branch in block.branches:
         last = [m for m in branch.fn.modules() if isinstance(m, nn.Conv2d)][-1]
         with torch.no_grad():

@@ -24,8 +24,8 @@ from torch.nn.parallel import DistributedDataParallel
 from irestore.checkpoint import load_checkpoint, sha256_of
 from irestore.errors import ConfigError, IRestoreError
 from irestore.models import build_model
-from irestore.models.grow import deepen, depth_growth
 from irestore.models.config import ModelConfig
+from irestore.models.grow import deepen, depth_growth
 from irestore.train.config import TrainConfig
 from irestore.train.data import batch_loader, data_root, train_dataset, val_set
 from irestore.train.distributed import World, agree, close_world, init_world
