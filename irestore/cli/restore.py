@@ -163,7 +163,8 @@ def _run_job(job: Job, chooser: ModelChooser, run: RunOptions) -> None:
 
 def _describe(restorer: Restorer) -> str:
     c = restorer.config
-    return f"{c.mixer}/{c.norm}, width {c.width}"
+    blocks = sum(c.enc_blocks) + c.mid_blocks + sum(c.dec_blocks)
+    return f"{c.mixer}/{c.norm}, width {c.width}, {blocks} blocks"
 
 
 def _progress(disabled: bool) -> Progress:
