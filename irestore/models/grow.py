@@ -46,15 +46,24 @@ def depth_growth(source: ModelConfig, target: ModelConfig) -> dict[str, dict]:
     return grown
 
 
+def grow_into(model: RestorationUNet, source: RestorationUNet) -> dict[str, dict]:
+    """Load ``source``'s weights into ``model``, of the same or a deeper config; zero the new blocks.
+
+    Returns ``depth_growth`` of the two configs (empty where they are equal).
+    """
+    grown = depth_growth(source.config, model.config)
+    model.load_state_dict(source.state_dict(), strict=not grown)
+    trained = {name for name, _ in source.blocks()}
+    for name, block in model.blocks():
+        if name not in trained:
+            zero_branches(block)
+    return grown
+
+
 def deepen(source: RestorationUNet, config: ModelConfig) -> RestorationUNet:
     """A model of ``config`` that computes what ``source`` computes: its weights, plus identity blocks."""
-    depth_growth(source.config, config)
     model = RestorationUNet(config)
-    model.load_state_dict(source.state_dict(), strict=False)
-    trained = set(source.state_dict())
-    for name, block in model.blocks():
-        if not any(key.startswith(name + ".") for key in trained):
-            zero_branches(block)
+    grow_into(model, source)
     return model
 
 

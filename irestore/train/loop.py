@@ -25,7 +25,7 @@ from irestore.checkpoint import load_checkpoint, sha256_of
 from irestore.errors import ConfigError, IRestoreError
 from irestore.models import build_model
 from irestore.models.config import ModelConfig
-from irestore.models.grow import deepen, depth_growth
+from irestore.models.grow import grow_into
 from irestore.train.config import TrainConfig
 from irestore.train.data import batch_loader, data_root, train_dataset, val_set
 from irestore.train.distributed import World, agree, close_world, init_world
@@ -250,14 +250,10 @@ def init_from(model: torch.nn.Module, path: Path) -> dict[str, Any]:
     released weights say which steps, and which depth, came before this run's.
     """
     source, info = load_checkpoint(path)
-    grown = {}
-    if source.config != model.config:
-        try:
-            grown = depth_growth(source.config, model.config)
-        except ConfigError as exc:
-            raise ConfigError(f"{path}: init_weights has a different architecture than this config's model ({exc})") from None
-        source = deepen(source, model.config)
-    model.load_state_dict(source.state_dict())
+    try:
+        grown = grow_into(model, source)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: init_weights has a different architecture than this config's model ({exc})") from None
     keep = ("name", "steps", "wall_time_s", "hardware", "weights", "initialized_from")
     record = {"path": str(path), "sha256": sha256_of(path), **{k: info[k] for k in keep if k in info}}
     if grown:
