@@ -33,6 +33,15 @@ def test_a_fine_tuned_release_names_the_weights_it_started_from(tmp_path):
     save_checkpoint(path, build_model("tiny", task="jpeg"), {"task": "jpeg", "name": "jpeg", "steps": 900, "initialized_from": parent})
     entry = register(path, eval_files=[], commands=[])
     assert entry["training"]["steps"] == 900 and entry["training"]["initialized_from"] == parent
+    assert "averaged_from" not in entry["training"]
+
+
+def test_an_averaged_release_lists_its_ingredients(tmp_path):
+    path = tmp_path / "jpeg.safetensors"
+    ingredients = [{"sha256": "cd" * 32, "steps": 400}, {"sha256": "ef" * 32, "steps": 500}]
+    info = {"task": "jpeg", "name": "jpeg", "steps": 900, "initialized_from": {"sha256": "ab" * 32}, "averaged_from": ingredients}
+    save_checkpoint(path, build_model("tiny", task="jpeg"), info)
+    assert register(path)["training"]["averaged_from"] == ingredients
 
 
 def test_register_refuses_scores_of_another_checkpoint(tmp_path):

@@ -75,7 +75,7 @@ def register(weights: Path, *, eval_files: list[Path] = (), commands: list[str] 
         "variant": info.get("variant", {}),
         "config": config.to_dict(),
         "training": {k: info.get(k) for k in ("training_data", "steps", "wall_time_s", "hardware", "weights", "val")}
-        | ({"initialized_from": info["initialized_from"]} if info.get("initialized_from") else {}),
+        | {k: info[k] for k in ("initialized_from", "averaged_from") if info.get(k)},
         "metrics": metrics,
         "baselines": baselines,
         **({"ensemble_metrics": ensemble} if ensemble else {}),
