@@ -5,6 +5,7 @@ from irestore.checkpoint import load_checkpoint, save_checkpoint, sha256_of
 from irestore.errors import ConfigError, WeightsError
 from irestore.models import build_model
 from irestore.models.average import average_checkpoints
+from irestore.train.loop import init_from
 
 INFO = {"name": "denoise-gaussian", "task": "denoise", "variant": {"noise": "gaussian"}, "channels": 3, "scale": 1, "licence": "MIT"}
 
@@ -69,3 +70,12 @@ def test_different_tasks_or_architectures_do_not_average(tmp_path):
     save_checkpoint(wider, build_model("tiny", mid_blocks=2), INFO | {"initialized_from": {"sha256": "a" * 64}})
     with pytest.raises(ConfigError, match="architecture"):
         average_checkpoints([a, wider])
+
+
+def test_a_fine_tune_of_an_averaged_checkpoint_keeps_its_ingredients(tmp_path):
+    paths = [fine_tune(tmp_path, n, s)[0] for n, s in (("a", 1), ("b", 2))]
+    averaged, info = average_checkpoints(paths)
+    save_checkpoint(tmp_path / "soup.safetensors", averaged, info)
+    record = init_from(build_model("tiny"), tmp_path / "soup.safetensors")
+    assert [i["sha256"] for i in record["averaged_from"]] == [sha256_of(p) for p in paths]
+    assert record["initialized_from"]["sha256"] == "a" * 64 and record["steps"] == 300

@@ -254,7 +254,7 @@ def init_from(model: torch.nn.Module, path: Path) -> dict[str, Any]:
         grown = grow_into(model, source)
     except ConfigError as exc:
         raise ConfigError(f"{path}: init_weights has a different architecture than this config's model ({exc})") from None
-    keep = ("name", "steps", "wall_time_s", "hardware", "weights", "initialized_from")
+    keep = ("name", "steps", "wall_time_s", "hardware", "weights", "initialized_from", "averaged_from")
     record = {"path": str(path), "sha256": sha256_of(path), **{k: info[k] for k in keep if k in info}}
     if grown:
         record["deepened"] = grown
