@@ -21,8 +21,8 @@ from irestore.checkpoint import load_checkpoint, sha256_of
 from irestore.errors import ConfigError, WeightsError
 from irestore.models.unet import RestorationUNet
 
-INGREDIENT_FIELDS = ("name", "steps", "wall_time_s", "weights", "val", "recipe")
-"""What each ingredient's run contributes to the averaged checkpoint's ``averaged_from`` record."""
+RUN_FIELDS = ("steps", "wall_time_s", "weights", "val", "recipe")
+"""What belongs to each ingredient's run: kept, with its name, in the ``averaged_from`` records."""
 SHARED_FIELDS = ("task", "variant", "channels", "scale")
 """What must agree between ingredients besides the architecture: they restore the same thing."""
 
@@ -48,14 +48,13 @@ def average_checkpoints(paths: list[str | Path]) -> tuple[RestorationUNet, dict]
             raise WeightsError(f"{path}: fine-tuned from another checkpoint than {paths[0]}; averaging needs one common parent")
     states = [m.state_dict() for m, _ in loaded]
     averaged = RestorationUNet(first_model.config)
-    averaged.load_state_dict({k: torch.stack([s[k].float() for s in states]).mean(0) for k in states[0]})
-    info = {k: v for k, v in first_info.items() if k not in INGREDIENT_FIELDS}
-    info["name"] = first_info.get("name")
+    averaged.load_state_dict({k: torch.stack([s[k] for s in states]).mean(0) for k in states[0]})
+    info = {k: v for k, v in first_info.items() if k not in RUN_FIELDS}
     info["steps"] = sum(int(i.get("steps") or 0) for _, i in loaded)
     info["wall_time_s"] = round(sum(float(i.get("wall_time_s") or 0.0) for _, i in loaded), 1)
     info["weights"] = f"uniform average of {len(paths)} fine-tunes of {parent[:12]}"
     info["averaged_from"] = [
-        {"path": str(p), "sha256": sha256_of(p), **{k: i[k] for k in INGREDIENT_FIELDS if k in i}} for p, (_, i) in zip(paths, loaded)
+        {"path": str(p), "sha256": sha256_of(p), **{k: i[k] for k in ("name", *RUN_FIELDS) if k in i}} for p, (_, i) in zip(paths, loaded)
     ]
     return averaged.eval(), info
 
