@@ -56,6 +56,7 @@ COMMANDS = {
     ],
     "deblur": [
         "irestore eval CBSD68 --model deblur -b identity",
+        "irestore eval CBSD68 --model deblur --ensemble",
     ],
     "derain": [
         "irestore eval Rain100L --model derain -b identity",
