@@ -101,6 +101,17 @@ def test_lr_warms_up_linearly_then_follows_a_cosine_to_the_floor():
     assert all(a >= b for a, b in zip(f[10:], f[11:]))
 
 
+def test_a_time_annealed_run_still_warms_up_over_its_real_steps():
+    """The regression: a 1e6-step ceiling over 7 200 s puts the time-based position past a 100-step
+    warm-up after 0.72 s, which used to start every time-annealed fine-tune at the full rate."""
+    at = schedule_step(0, steps=1_000_000, elapsed=5.0, time_budget=7200.0, by_time=True)
+    assert at > 100
+    assert lr_factor(0, steps=1_000_000, warmup=100, min_ratio=0.01, at=at) == pytest.approx(0.01, rel=1e-3)
+    assert lr_factor(49, steps=1_000_000, warmup=100, min_ratio=0.01, at=at) == pytest.approx(0.5, rel=1e-3)
+    late = schedule_step(150, steps=1_000_000, elapsed=3600.0, time_budget=7200.0, by_time=True)
+    assert lr_factor(150, steps=1_000_000, warmup=100, min_ratio=0.01, at=late) == pytest.approx(0.505, rel=1e-3)
+
+
 def test_the_schedule_follows_time_only_when_asked_and_never_runs_backwards():
     assert schedule_step(10, steps=100, elapsed=50.0, time_budget=100.0, by_time=False) == 10
     assert schedule_step(10, steps=100, elapsed=50.0, time_budget=100.0, by_time=True) == 50

@@ -169,7 +169,7 @@ def _train(cfg: TrainConfig, world: World, device: torch.device, *, resume: bool
     try:
         while step < cfg.steps:
             at = schedule_step(step, steps=cfg.steps, elapsed=time.monotonic() - budget_start, time_budget=cfg.time_budget, by_time=cfg.anneal_by_time)
-            lr = cfg.lr * lr_factor(at, steps=cfg.steps, warmup=cfg.warmup_steps, min_ratio=min_ratio)
+            lr = cfg.lr * lr_factor(step, steps=cfg.steps, warmup=cfg.warmup_steps, min_ratio=min_ratio, at=at)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             inputs, targets = (t.to(device, non_blocking=True) for t in next(loader))
