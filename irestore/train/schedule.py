@@ -15,14 +15,12 @@ def lr_factor(step: int, *, steps: int, warmup: int, min_ratio: float, at: int |
     """Linear warm-up from ~0 to 1 over ``warmup`` steps, then cosine down to ``min_ratio`` at ``steps``.
 
     ``at`` (default ``step``) is where the cosine stands; the warm-up always counts the steps really
-    taken. A time-annealed run sets ``steps`` to a ceiling far beyond what fits, so its time-based
-    position passes any step-counted warm-up within a second: measured by ``at``, the warm-up vanished
-    and every ``--init`` fine-tune met fresh Adam moments at the full rate, the case warm-up is for.
+    taken, because a time-annealed run's ``at`` passes any step-counted warm-up within a second.
     """
     at = step if at is None else at
     progress = min(1.0, max(0, at - warmup) / max(1, steps - warmup))
     cosine = min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
-    return cosine * min(1.0, (step + 1) / warmup) if warmup > 0 else cosine
+    return cosine * min(1.0, (step + 1) / max(1, warmup))
 
 
 def schedule_step(step: int, *, steps: int, elapsed: float, time_budget: float, by_time: bool) -> int:
