@@ -187,8 +187,10 @@ def test_torchrun_processes_share_a_batch(tmp_path, weights):
 
 def test_help_reads_well():
     result = invoke("--help")
-    for command in ("denoise", "sr", "jpeg", "deblur", "derain", "models"):
-        assert command in result.stdout
+    rows = [line.strip("│ ").split(maxsplit=1) for line in result.stdout.splitlines()]
+    listed = {row[0]: row[1:] for row in rows if row}
+    for command in ("denoise", "sr", "jpeg", "deblur", "derain", "models", "eval", "train", "diagnose", "bench", "export"):
+        assert listed.get(command), f"{command} is missing from --help or has no description"
     for command in ("denoise", "sr", "jpeg", "deblur", "derain"):
         text = invoke(command, "--help").stdout
         assert "--tile" in text and "--ensemble" in text and "--output" in text

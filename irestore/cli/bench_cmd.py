@@ -57,6 +57,7 @@ def bench_command(
     timeout: Annotated[Optional[float], typer.Option("--timeout", min=1, help="Give up on a case after this many seconds.", rich_help_panel=WHAT, show_default=False)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON rows instead of a table.", rich_help_panel=OUTPUT)] = False,
 ) -> None:
+    """Measure speed (MP/s) and peak memory of the shipped models on this machine, per image size and thread count."""
     from irestore.engine.benchmark import CONFIG_PREFIX, SIZES_MP, calibrate, plan_cases, run_bench
 
     models = list(model or []) + [CONFIG_PREFIX + c for c in config or []] or default_models()

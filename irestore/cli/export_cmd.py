@@ -27,6 +27,7 @@ def export_command(
     opset: Annotated[int, typer.Option("--opset", min=13, help="ONNX opset version.")] = 17,
     check: Annotated[bool, typer.Option("--check/--no-check", help="Run the export in onnxruntime and report the largest difference from PyTorch.")] = True,
 ) -> None:
+    """Export a model to ONNX for another runtime, and check its output against PyTorch."""
     from irestore.export.onnx import export_onnx, onnx_parity
     from irestore.models.zoo import load_model
 
