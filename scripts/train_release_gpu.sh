@@ -2,10 +2,11 @@
 # Train release models in turn on a lent GPU (an H200: 16 cores, 15 minutes in all) and put the
 # exported weights and logs in $OUT/weights.tar (the device run returns at most 8 files).
 #
-# Before: scripts/pack_train_data.sh (fills the git-ignored carry/datasets). Then one device run:
-#   run(command="bash scripts/train_release_gpu.sh", carry=["carry"], timeout_s=600)
-# or name configs, each with its own seconds, to spend the time where the gaps are:
-#   bash scripts/train_release_gpu.sh configs/denoise-gaussian.toml:100 configs/deblur.toml:90
+# Name the configs, each with its own seconds, to spend the time where the gaps are. Before:
+# scripts/pack_train_data.sh with the same arguments (fills the git-ignored carry/datasets with the
+# images those configs read; all ten need more than a device run carries). Then one device run:
+#   run(command="bash scripts/train_release_gpu.sh configs/denoise-gaussian.toml:100 configs/deblur.toml:90",
+#       carry=["carry"], timeout_s=600)
 #
 # Each model trains for its seconds (default SECONDS_EACH) with bf16 autocast, batch 32 of 128 px
 # patches made by DataLoader workers. A model whose release weights are in weights/ is fine-tuned
@@ -36,7 +37,7 @@ log="$out/train.log"
 configs=("$@")
 (( ${#configs[@]} )) || configs=(configs/*.toml)
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name() if torch.cuda.is_available() else 'no GPU')" 2>&1 | tee -a "$log"
-[ -d "$IRESTORE_DATA/train/BSD200" ] || { echo "no $IRESTORE_DATA/train/BSD200: run scripts/pack_train_data.sh and carry 'carry'" | tee -a "$log"; exit 1; }
+[ -d "$IRESTORE_DATA/train" ] || { echo "no $IRESTORE_DATA/train: run scripts/pack_train_data.sh with these configs and carry 'carry'" | tee -a "$log"; exit 1; }
 
 for spec in "${configs[@]}"; do
     config=${spec%%:*}
