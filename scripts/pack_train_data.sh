@@ -36,6 +36,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from irestore.io import list_images
 from irestore.train.config import load_config
 
 src, dest, configs = Path(sys.argv[1]), Path(sys.argv[2]), [load_config(Path(p)) for p in sys.argv[3:]]
@@ -47,7 +48,7 @@ for c in configs:
         val[d] = (max(count, c.val_count), max(crop, c.val_crop + 128))
 plan = [(d, None, None) for d in sorted(train)] + [(d, count, side) for d, (count, side) in sorted(val.items())]
 for folder, count, side in plan:
-    files = sorted(p for p in (src / folder).iterdir() if p.suffix.lower() in (".png", ".bmp"))[:count]
+    files = list_images(src / folder)[:count]  # the listing training uses: the same first val_count
     if not files:
         sys.exit(f"{src / folder}: no images (is SOURCE_ROOT the datasets folder?)")
     out = dest / folder
