@@ -8,9 +8,10 @@
 #   run(command="bash scripts/train_release_gpu.sh configs/denoise-gaussian.toml:100 configs/deblur.toml:90",
 #       carry=["carry"], timeout_s=600)
 #
-# Each model trains for its seconds (default SECONDS_EACH) with bf16 autocast, batch 32 of 128 px
-# patches made by DataLoader workers. A model whose release weights are in weights/ is fine-tuned
-# from them (--init; INIT=0 trains from scratch) at LR, and its learning rate anneals by time
+# Each model trains for its seconds (default SECONDS_EACH) with bf16 autocast, batch BATCH (32) of
+# PATCH px patches (128; sr-x4 192) made by DataLoader workers. A model whose release weights are in
+# weights/ is fine-tuned from them (--init; INIT=0 trains from scratch; INIT_FROM=FILE starts a
+# single-config run from a candidate carried in the checkout instead) at LR, and its learning rate anneals by time
 # (anneal_by_time), so every run ends at the bottom of its cosine whatever its step rate. Models that
 # would overrun TOTAL are skipped. EXTRA adds options to every run, e.g. the fine-tune loss that
 # gained most on the CPU: EXTRA="--set loss=psnr --set psnr_floor_db=50" (docs/ablations.md, "Loss").
@@ -59,14 +60,15 @@ if kept != dirs:
 print(json.dumps(kept))
 PY
 )
-    patch=128
-    [ "$name" = sr-x4 ] && patch=192
+    patch=${PATCH:-128}
+    [ -z "${PATCH:-}" ] && [ "$name" = sr-x4 ] && patch=192
     train=(python3 -m irestore.train -c "$config" --device "$device" --bf16 --batch-size "$batch" --patch-size "$patch"
            --steps "$steps" --time-budget "$seconds" --out-dir "$work/runs" --quiet --set anneal_by_time=true --set "train_dirs=$carried"
            --set warmup_steps=100 --set val_every=500 --set checkpoint_every=100000 --set log_every=50
            --export "$work/weights/$name.safetensors" --half "${extra[@]}")
-    if (( init )) && [ -f "weights/$name.safetensors" ]; then
-        train+=(--init "weights/$name.safetensors" --lr "$lr")
+    start=${INIT_FROM:-weights/$name.safetensors}
+    if (( init )) && [ -f "$start" ]; then
+        train+=(--init "$start" --lr "$lr")
     fi
     echo "== $name (t=${SECONDS}s)" | tee -a "$log"
     if ! "${train[@]}" --workers "$workers" $( (( compile )) && echo --compile ) >>"$log" 2>&1; then
