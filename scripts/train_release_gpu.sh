@@ -11,8 +11,8 @@
 # Each model trains for its seconds (default SECONDS_EACH) with bf16 autocast, batch BATCH (32) of
 # PATCH px patches (128; sr-x4 192) made by DataLoader workers. A model whose release weights are in
 # weights/ is fine-tuned from them (--init; INIT=0 trains from scratch; INIT_FROM=FILE starts a
-# single-config run from a candidate carried in the checkout instead) at LR, and its learning rate anneals by time
-# (anneal_by_time), so every run ends at the bottom of its cosine whatever its step rate. Models that
+# single-config run from a candidate carried in the checkout instead) at LR, and its learning rate
+# anneals by time (anneal_by_time), so every run ends at the bottom of its cosine whatever its step rate. Models that
 # would overrun TOTAL are skipped. EXTRA adds options to every run, e.g. the fine-tune loss that
 # gained most on the CPU: EXTRA="--set loss=psnr --set psnr_floor_db=50" (docs/ablations.md, "Loss").
 # Back here: python scripts/release_eval.py --candidate FILE NAME.
