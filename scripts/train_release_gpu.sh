@@ -60,8 +60,9 @@ if kept != dirs:
 print(json.dumps(kept))
 PY
 )
-    patch=${PATCH:-128}
-    [ -z "${PATCH:-}" ] && [ "$name" = sr-x4 ] && patch=192
+    patch=128
+    [ "$name" = sr-x4 ] && patch=192
+    patch=${PATCH:-$patch}
     train=(python3 -m irestore.train -c "$config" --device "$device" --bf16 --batch-size "$batch" --patch-size "$patch"
            --steps "$steps" --time-budget "$seconds" --out-dir "$work/runs" --quiet --set anneal_by_time=true --set "train_dirs=$carried"
            --set warmup_steps=100 --set val_every=500 --set checkpoint_every=100000 --set log_every=50
