@@ -40,7 +40,7 @@ def train_command(
     device: Annotated[Optional[str], typer.Option("--device", help="auto, cpu or cuda.", rich_help_panel=MACHINE, show_default=False)] = None,
     threads: Annotated[Optional[int], typer.Option("--threads", min=0, help="CPU threads per process (0 = torch default).", rich_help_panel=MACHINE, show_default=False)] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", min=0, help="DataLoader worker processes making patches (0 = in the training process).", rich_help_panel=MACHINE, show_default=False)] = None,
-    bf16: Annotated[Optional[bool], typer.Option("--bf16/--fp32", help="bf16 autocast (CUDA only; ignored on CPU).", rich_help_panel=MACHINE, show_default=False)] = None,
+    bf16: Annotated[Optional[bool], typer.Option("--bf16/--fp32", help="bf16 autocast on CUDA, and on CPUs with native bf16 units (AMX, AVX512-BF16); fp32 elsewhere.", rich_help_panel=MACHINE, show_default=False)] = None,
     compile: Annotated[Optional[bool], typer.Option("--compile/--no-compile", help="torch.compile the model (CUDA only).", rich_help_panel=MACHINE, show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.", rich_help_panel=MACHINE)] = False,
 ) -> int:

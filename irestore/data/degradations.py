@@ -96,16 +96,23 @@ class CameraNoise:
 
 @dataclass(frozen=True)
 class JpegArtifacts:
-    """OpenCV JPEG at a quality drawn uniformly from the integers in ``quality_range``."""
+    """OpenCV JPEG at a quality drawn uniformly from the integers in ``quality_range``; a share
+    ``full_chroma`` of colour samples keeps 4:4:4 chroma instead of 4:2:0, since both occur in the wild."""
 
     quality_range: tuple[int, int] = (10, 60)
+    full_chroma: float = 0.0
 
     def __post_init__(self) -> None:
         _check_range("quality_range", self.quality_range, 1, 100)
+        if not 0.0 <= self.full_chroma <= 1.0:
+            raise ConfigError(f"jpeg: full_chroma is a share in [0, 1], got {self.full_chroma}")
 
     def __call__(self, img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         low, high = self.quality_range
-        return jpeg_compress(img, int(rng.integers(low, high + 1))), img
+        quality = int(rng.integers(low, high + 1))
+        if self.full_chroma == 0.0:
+            return jpeg_compress(img, quality), img
+        return jpeg_compress(img, quality, subsample=bool(rng.random() >= self.full_chroma)), img
 
 
 @dataclass(frozen=True)

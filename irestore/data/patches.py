@@ -91,6 +91,7 @@ class PatchDataset(Dataset[Sample]):
     sample picks one image uniformly from both pools. For SR (a degradation with a ``scale``) the
     input patch is ``patch_size / scale`` and paired inputs must be the targets' size / scale.
     Indices beyond ``len()`` are valid: ``len()`` is only one sample per image, an "epoch".
+    Clean files in ``exclude`` (resolved paths) are held out, e.g. for validation.
     """
 
     def __init__(
@@ -102,6 +103,7 @@ class PatchDataset(Dataset[Sample]):
         seed: int,
         paired: tuple[Path, Path] | None = None,
         context: int = 16,
+        exclude: frozenset[Path] = frozenset(),
     ) -> None:
         if clean_dirs and degradation is None:
             raise ConfigError("clean training images need a degradation to make inputs")
@@ -109,7 +111,7 @@ class PatchDataset(Dataset[Sample]):
         self.scale = int(getattr(degradation, "scale", 1))
         self.seed = seed
         self.context = context // self.scale * self.scale
-        self.clean = [_read_stored(p, gray) for d in clean_dirs for p in list_images(d)]
+        self.clean = [_read_stored(p, gray) for d in clean_dirs for p in list_images(d) if p.resolve() not in exclude]
         self.pairs = self._load_pairs(paired, gray) if paired else []
         if not self.clean and not self.pairs:
             raise ConfigError("no training images: give clean folders or a paired folder")

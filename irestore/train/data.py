@@ -1,8 +1,9 @@
 """Where the training and validation images come from, and the batches a step loads.
 
 Relative folders in a config (``train/BSD200``) are resolved against a data root so one config works
-on a laptop, in CI and on a lent GPU machine: ``--data-dir`` / ``data_root``, else ``$IRESTORE_DATA``,
-else ``../shared/datasets`` beside the working directory or beside the repository checkout.
+on a laptop, in CI and on a lent GPU machine, found as evaluation finds its datasets
+(:mod:`irestore.data_paths`: ``--data-dir`` / ``data_root``, ``$IRESTORE_DATA``, the per-user cache,
+then a source checkout's sibling ``shared/datasets``).
 """
 
 from __future__ import annotations
@@ -31,12 +32,10 @@ _PATH_OPTIONS = ("kernel_files",)
 
 
 def data_root(configured: str = "") -> Path:
-    if configured:
-        return Path(configured).expanduser()
-    if os.environ.get("IRESTORE_DATA"):
-        return Path(os.environ["IRESTORE_DATA"]).expanduser()
-    candidates = [Path.cwd().parent / "shared" / "datasets", Path(__file__).resolve().parents[3] / "shared" / "datasets"]
-    return next((c for c in candidates if c.is_dir()), candidates[0])
+    """The config's ``data_root`` / ``--data-dir``, else the lookup evaluation uses (:mod:`irestore.data_paths`)."""
+    from irestore.data_paths import data_root as shared_root
+
+    return shared_root(configured or None, os.environ)
 
 
 def resolve(root: Path, folder: str) -> Path:
@@ -73,15 +72,25 @@ def train_dataset(cfg: TrainConfig, root: Path) -> PatchDataset:
             raise DatasetError(f"paired_dirs needs [input_dir, target_dir], got {cfg.paired_dirs}")
         paired = tuple(existing_dirs(root, cfg.paired_dirs, "paired"))
     degradation = build_degradation(cfg, root) if dirs else None
-    return PatchDataset(dirs, degradation, cfg.patch_size, cfg.gray, cfg.seed, paired=paired)
+    held_out = frozenset(p.resolve() for p in val_files(cfg, root)) if cfg.val_every > 0 else frozenset()
+    return PatchDataset(dirs, degradation, cfg.patch_size, cfg.gray, cfg.seed, paired=paired, exclude=held_out)
+
+
+def val_files(cfg: TrainConfig, root: Path) -> list[Path]:
+    """The first ``val_count`` images of the validation folders.
+
+    A validation folder may be a training folder (``val_dirs = ["train/BSD200"]``): its validation
+    images are then left out of training, so checkpoints are chosen on images cut from the training
+    data and never on a benchmark."""
+    dirs = existing_dirs(root, cfg.val_dirs, "validation")
+    return [f for d in dirs for f in list_images(d)][: cfg.val_count]
 
 
 def val_set(cfg: TrainConfig, root: Path) -> tuple[torch.Tensor, torch.Tensor]:
     """The first ``val_count`` images of the validation folders, each degraded whole with a fixed seed
     (and the ``val_degradation`` settings, e.g. one sigma) as a test image would be, then cut to a
     centred ``val_crop`` square; stacked as (inputs, targets)."""
-    dirs = existing_dirs(root, cfg.val_dirs, "validation")
-    files = [f for d in dirs for f in list_images(d)][: cfg.val_count]
+    files = val_files(cfg, root)
     degrade = build_degradation(cfg, root, cfg.val_degradation)
     pairs = [_centre_pair(path, _val_image(path, cfg.gray), degrade, cfg.val_crop, cfg.scale, i) for i, path in enumerate(files)]
     return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])

@@ -22,6 +22,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from irestore.checkpoint import load_checkpoint, sha256_of
+from irestore.engine.device import native_bf16
 from irestore.errors import ConfigError, IRestoreError
 from irestore.models import build_model
 from irestore.models.config import ModelConfig
@@ -90,7 +91,8 @@ def _train(cfg: TrainConfig, world: World, device: torch.device, *, resume: bool
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     on_cuda = device.type == "cuda"
-    use_bf16, use_compile = cfg.bf16 and on_cuda, cfg.compile and on_cuda
+    # bf16 only where the hardware has it: emulated bf16 on an older CPU is slower than fp32
+    use_bf16, use_compile = cfg.bf16 and native_bf16(device), cfg.compile and on_cuda
     if on_cuda:
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
