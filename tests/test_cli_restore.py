@@ -241,3 +241,57 @@ def test_gray_photo_is_denoised_by_a_gray_model_not_passed_through(tmp_path):
         return 10 * np.log10(255**2 / np.mean((img.astype(np.float64) - clean) ** 2))
 
     assert psnr(out) > psnr(noisy) + 5
+
+
+def _heic_bytes(pixels: np.ndarray, mode: str = "RGB", **options) -> bytes:
+    import io
+
+    import pillow_heif
+
+    buffer = io.BytesIO()
+    pillow_heif.encode(mode, (pixels.shape[1], pixels.shape[0]), np.ascontiguousarray(pixels).tobytes(), buffer, **options)
+    return buffer.getvalue()
+
+
+def test_phone_formats_in_and_out(tmp_path, weights):
+    """An iPhone HEIC (sideways, 10-bit, with a profile) comes out upright as 16-bit PNG; AVIF reads and writes."""
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = PILImage.Exif()
+    exif[0x0112] = 6
+    levels = np.random.default_rng(3).integers(0, 1024, (24, 36, 3), dtype=np.uint16)
+    (tmp_path / "photo.heic").write_bytes(_heic_bytes(levels << 6, "RGB;16", exif=exif.tobytes(), icc_profile=srgb))
+    assert invoke("denoise", tmp_path / "photo.heic", "-o", tmp_path / "out.png", "-w", weights, "-q").exit_code == 0
+    out = read_image(tmp_path / "out.png")
+    assert out.pixels.shape == (36, 24, 3) and out.bit_depth == 16 and out.icc_profile == srgb
+    PILImage.fromarray((levels >> 2).astype(np.uint8)).save(tmp_path / "photo.avif", quality=90)
+    assert invoke("denoise", tmp_path / "photo.avif", "-o", tmp_path / "avif.png", "-w", weights, "-q").exit_code == 0
+    assert read_image(tmp_path / "avif.png").pixels.shape == (24, 36, 3)
+    result = invoke("denoise", tmp_path / "photo.avif", "-o", f"{tmp_path / 'o'}/", "--ext", "heic", "-w", weights, "-q")
+    assert result.exit_code == 0, result.stderr
+    assert read_image(tmp_path / "o" / "photo.heic").format == "heic"
+    assert invoke("denoise", tmp_path / "out.png", "-o", tmp_path / "back.avif", "-w", weights, "-q").exit_code == 0
+    assert read_image(tmp_path / "back.avif").format == "avif"
+
+
+def test_corrupt_heic_is_one_line_without_a_traceback(tmp_path, weights):
+    good = _heic_bytes(np.zeros((16, 16, 3), np.uint8))
+    (tmp_path / "cut.heic").write_bytes(good[: len(good) // 3])
+    proc = subprocess.run(
+        [sys.executable, "-m", "irestore", "denoise", str(tmp_path / "cut.heic"), "-o", str(tmp_path / "o.png"), "-w", str(weights), "-q"],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert "cut.heic: cannot decode HEIC data" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_multi_page_tiff_says_which_page_was_restored(tmp_path, weights):
+    import tifffile
+
+    tifffile.imwrite(tmp_path / "scan.tif", np.zeros((3, 10, 12, 3), np.uint8), photometric="rgb")
+    result = invoke("denoise", tmp_path / "scan.tif", "-o", tmp_path / "o.tif", "-w", weights, "--json", "-q")
+    assert result.exit_code == 0
+    assert "irestore: warning: " in result.stderr and "scan.tif: page 1 of 3 restored" in result.stderr
+    assert json.loads(result.stdout)["files"][0]["warnings"] == ["page 1 of 3 restored"]

@@ -44,7 +44,7 @@ def test_empty_file(tmp_path):
 
 def test_text_file_renamed_png(tmp_path):
     (tmp_path / "notes.png").write_text("hello, I am not a picture\n")
-    assert "not a PNG, JPEG, TIFF, WebP or BMP image" in read_error(tmp_path / "notes.png")
+    assert "not a PNG, JPEG, TIFF, WebP, BMP, HEIC or AVIF image" in read_error(tmp_path / "notes.png")
 
 
 def test_random_bytes_and_unsupported_format(tmp_path):

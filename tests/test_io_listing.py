@@ -46,3 +46,14 @@ def test_errors_name_the_folder(tmp_path):
     with pytest.raises(DatasetError, match="no images"):
         list_images(tmp_path / "nested")
     assert len(list_images(tmp_path / "nested", recursive=True)) == 1
+
+
+def test_excluded_folders_are_not_entered_however_they_are_spelled(tmp_path, monkeypatch):
+    touch(tmp_path, "a.png", "clean/a.png", "clean/clean/a.png", "sub/b.png", "sub/clean/b.png")
+    found = [p.relative_to(tmp_path).as_posix() for p in list_images(tmp_path, recursive=True, exclude=[tmp_path / "clean"])]
+    assert found == ["a.png", "sub/b.png", "sub/clean/b.png"]
+    monkeypatch.chdir(tmp_path / "sub")
+    found = [p.relative_to(tmp_path).as_posix() for p in list_images(tmp_path, recursive=True, exclude=["../clean/", "clean"])]
+    assert found == ["a.png", "sub/b.png"]
+    assert len(list_images(tmp_path, recursive=True, exclude=[tmp_path / "missing"])) == 5
+    assert [p.name for p in list_images(tmp_path, exclude=[tmp_path])] == ["a.png"]  # the root itself is listed

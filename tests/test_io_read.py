@@ -232,3 +232,22 @@ def test_reading_never_modifies_the_input(tmp_path):
         before = (path.read_bytes(), path.stat().st_mtime_ns)
         read_image(path)
         assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_multi_page_tiff_reads_page_one_and_says_so(tmp_path, dtype):
+    """PIL reads the 8-bit file, tifffile the 16-bit one: both count the pages."""
+    pages = np.stack([np.full((6, 5, 3), 10 * (i + 1), dtype) for i in range(3)])
+    tifffile.imwrite(tmp_path / "scan.tif", pages, photometric="rgb")
+    image = read_image(tmp_path / "scan.tif")
+    assert image.notes == ("page 1 of 3",)
+    assert np.all(levels(image.pixels, np.iinfo(dtype).max) == 10)
+    tifffile.imwrite(tmp_path / "single.tif", pages[0], photometric="rgb")
+    assert read_image(tmp_path / "single.tif").notes == ()
+
+
+def test_animated_png_reads_frame_one_and_says_so(tmp_path):
+    frames = [PILImage.new("RGB", (4, 3), (value, 0, 0)) for value in (50, 100)]
+    frames[0].save(tmp_path / "anim.png", save_all=True, append_images=frames[1:])
+    image = read_image(tmp_path / "anim.png")
+    assert image.notes == ("frame 1 of 2",) and levels(image.pixels[0, 0, 0], 255) == 50

@@ -15,6 +15,7 @@ from PIL import ImageCms
 import irestore.io.atomic as atomic
 import irestore.io.write as write
 from irestore.errors import ImageWriteError
+from irestore.io.atomic import OutputExistsError
 from irestore.io import Image, decode_image, encode_image, output_format, read_image, write_image
 from irestore.io.icc import profile_fits
 from irestore.io.png_format import png_header
@@ -222,24 +223,55 @@ def test_interrupt_while_writing_removes_the_temp_file(tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(atomic.os, "replace", interrupted)
+    monkeypatch.setattr(atomic.os, "link", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_image(tmp_path / "out.png", make_image([[0.5]]))
     assert list(tmp_path.iterdir()) == []
 
 
-def test_temp_file_is_hidden_in_the_same_folder_and_moved_into_place(tmp_path, monkeypatch):
+@pytest.mark.parametrize("overwrite, move", [(False, "link"), (True, "replace")])
+def test_temp_file_is_hidden_in_the_same_folder_and_moved_into_place(tmp_path, monkeypatch, overwrite, move):
+    """A new file is published by hard link (fails if the name exists); a replacement by rename."""
     moves = []
-    real_replace = os.replace
+    real_move = getattr(os, move)
 
-    def recording_replace(source, target):
+    def recording_move(source, target):
         moves.append((os.fspath(source), os.fspath(target)))
-        real_replace(source, target)
+        real_move(source, target)
 
-    monkeypatch.setattr(atomic.os, "replace", recording_replace)
-    write_image(tmp_path / "out.png", make_image([[0.5]]))
+    monkeypatch.setattr(atomic.os, move, recording_move)
+    write_image(tmp_path / "out.png", make_image([[0.5]]), overwrite=overwrite)
     ((source, target),) = moves
     assert os.path.dirname(source) == str(tmp_path) and target == str(tmp_path / "out.png")
     assert os.path.basename(source).startswith(".out.png.") and source.endswith(".tmp")
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_a_file_that_appears_while_encoding_is_kept(tmp_path, monkeypatch):
+    """Another process wrote the output meanwhile: it is not replaced, and the error says it exists."""
+    path = tmp_path / "out.png"
+    real_encoder = write._ENCODERS["png"]
+
+    def racing_encoder(samples, icc, quality):
+        path.write_bytes(b"theirs")
+        return real_encoder(samples, icc, quality)
+
+    monkeypatch.setitem(write._ENCODERS, "png", racing_encoder)
+    with pytest.raises(OutputExistsError, match="already exists"):
+        write_image(path, make_image([[0.5]]))
+    assert path.read_bytes() == b"theirs" and [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_without_hard_links_a_new_file_is_still_written_once(tmp_path, monkeypatch):
+    def no_links(source, target):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(atomic.os, "link", no_links)
+    write_image(tmp_path / "out.png", make_image([[0.5]]))
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+    with pytest.raises(OutputExistsError):
+        atomic.write_atomically(tmp_path / "out.png", b"new", replace=False)
+    assert (tmp_path / "out.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_new_file_permissions_follow_the_umask(tmp_path):

@@ -10,13 +10,24 @@ from pathlib import Path
 from irestore.errors import ImageWriteError
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write a hidden temp file in the same folder, fsync it, then ``os.replace`` it into place.
+class OutputExistsError(ImageWriteError):
+    """The output exists, perhaps written by another process a moment ago, and may not be replaced."""
 
-    The temp file must share the folder (and so the file system) for the rename to be atomic; its
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path}: already exists; refusing to overwrite it")
+
+
+def write_atomically(path: Path, data: bytes, *, replace: bool = True) -> None:
+    """Write a hidden temp file in the same folder, fsync it, then move it into place.
+
+    The temp file must share the folder (and so the file system) for the move to be atomic; its
     leading dot and ``.tmp`` suffix keep it out of image listings should the process be killed.
     It is created with mode 0o666 so the umask applies, as for any new file (``mkstemp`` would give
     0o600). On any failure it is removed and an existing file at ``path`` is left untouched.
+
+    ``replace=False`` publishes only where nothing is at ``path`` yet, in one step: checking first
+    and renaming after would let a process sharing the folder write the file in between, and be
+    silently replaced. It raises :class:`OutputExistsError` then.
     """
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
@@ -25,14 +36,42 @@ def write_atomically(path: Path, data: bytes) -> None:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temp, path)
+        if replace:
+            os.replace(temp, path)
+        else:
+            _publish_new(temp, path)
     except BaseException as error:
         with suppress(OSError):
             temp.unlink()
+        if isinstance(error, FileExistsError):
+            raise OutputExistsError(path) from None
         if isinstance(error, OSError):
             raise ImageWriteError(f"{path}: cannot write ({error.strerror or error})") from error
         raise
     _sync_folder(path.parent)
+
+
+def _publish_new(temp: Path, path: Path) -> None:
+    """Give ``temp`` the name ``path`` unless that exists (FileExistsError), atomically where possible.
+
+    POSIX ``rename`` replaces, but ``link`` fails on an existing name; Windows' ``rename`` fails on
+    one itself. A file system without hard links (FAT, some network shares) falls back to a check
+    and a rename, which leaves the race open there only.
+    """
+    if os.name == "nt":
+        os.rename(temp, path)
+        return
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise
+    except OSError:
+        if os.path.lexists(path):
+            raise FileExistsError(path) from None
+        os.replace(temp, path)
+        return
+    with suppress(OSError):
+        temp.unlink()
 
 
 def _sync_folder(folder: Path) -> None:

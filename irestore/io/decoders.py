@@ -3,7 +3,8 @@
 Three decoders, each used where it is exact: PIL for 8-bit data and for what PIL alone understands
 (palettes, CMYK, EXIF, ICC); OpenCV for 16-bit PNG, which PIL truncates to 8 bits for colour;
 tifffile for TIFF deeper than 8 bits, which PIL truncates (RGB) or cannot open (gray + alpha).
-Only the first frame of a multi-page TIFF or animated PNG/WebP is read.
+HEIC and AVIF have theirs in :mod:`irestore.io.heif`. Only the first frame of a multi-page TIFF
+or animated PNG/WebP/AVIF is read; ``pages`` says how many there are, so the user can be told.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Decoded(NamedTuple):
     bit_depth: int
     icc_profile: bytes | None
     orientation: int
+    pages: int = 1  # pages, frames or top-level images in the file; the pixels are the first's
 
 
 _PIL_MODES = frozenset({"1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr"})
@@ -66,7 +68,7 @@ def decode_with_pil(picture: PILImage.Image) -> Decoded:
     samples = np.asarray(picture if mode == target else picture.convert(target))
     colour, alpha, bit_depth = _split(samples, 1 if gray else 3)
     icc = None if mode == "CMYK" else picture.info.get("icc_profile") or None
-    return Decoded(colour, alpha, bit_depth, icc, _exif_orientation(picture.getexif))
+    return Decoded(colour, alpha, bit_depth, icc, exif_orientation(picture.getexif))
 
 
 def _exif_from_bytes(payload: bytes) -> PILImage.Exif:
@@ -75,7 +77,7 @@ def _exif_from_bytes(payload: bytes) -> PILImage.Exif:
     return exif
 
 
-def _exif_orientation(read_exif: Callable[[], Mapping[int, Any]]) -> int:
+def exif_orientation(read_exif: Callable[[], Mapping[int, Any]]) -> int:
     """Orientation from ``read_exif()``; unreadable EXIF means as stored, not an unreadable image."""
     try:
         return int(read_exif().get(ORIENTATION_TAG, 1))
@@ -120,7 +122,7 @@ def decode_png_16bit(data: bytes, colour_type: int, icc_profile: bytes | None) -
         samples = np.concatenate([rgb[:, :, :1] if gray else rgb, samples[:, :, 3:]], axis=2)
     colour, alpha, bit_depth = _split(samples, 1 if gray else 3)
     exif = find_chunk(data, b"eXIf")
-    orientation = _exif_orientation(partial(_exif_from_bytes, exif)) if exif else 1
+    orientation = exif_orientation(partial(_exif_from_bytes, exif)) if exif else 1
     return Decoded(colour, alpha, bit_depth, icc_profile, orientation)
 
 
@@ -140,6 +142,7 @@ def decode_tiff_exact(data: bytes, name: str, max_pixels: int | None) -> Decoded
     """
     with tifffile.TiffFile(io.BytesIO(data)) as tiff:
         page = tiff.pages[0]
+        pages = len(tiff.pages)
         check_pixel_count(page.imagewidth, page.imagelength, max_pixels, name)
         try:
             samples = _samples_last(page.asarray(), page.axes)
@@ -168,7 +171,7 @@ def decode_tiff_exact(data: bytes, name: str, max_pixels: int | None) -> Decoded
             colour = _unpremultiply(colour, alpha)
     icc = icc_tag.value if icc_tag is not None and photometric != tifffile.PHOTOMETRIC.SEPARATED else None
     orientation = int(orientation_tag.value) if orientation_tag is not None else 1
-    return Decoded(np.ascontiguousarray(colour, dtype=np.float32), alpha, bit_depth, icc, orientation)
+    return Decoded(np.ascontiguousarray(colour, dtype=np.float32), alpha, bit_depth, icc, orientation, pages)
 
 
 def _samples_last(samples: np.ndarray, axes: str) -> np.ndarray:

@@ -14,6 +14,10 @@ FORMAT_BY_EXTENSION: dict[str, str] = {
     ".tiff": "tiff",
     ".webp": "webp",
     ".bmp": "bmp",
+    ".heic": "heic",
+    ".heif": "heic",
+    ".hif": "heic",
+    ".avif": "avif",
 }
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(FORMAT_BY_EXTENSION)
 FORMATS: frozenset[str] = frozenset(FORMAT_BY_EXTENSION.values())
@@ -28,8 +32,10 @@ class Image:
 
     Alpha is kept apart from ``pixels`` because restoration models see colour only; the writer puts
     it back unchanged. ``bit_depth`` is that of the source file so that a 16-bit input is not
-    silently written as 8-bit (a common loss in other restoration tools). ``pixels`` are upright:
-    EXIF orientation is applied on read and never written, so viewers cannot rotate twice.
+    silently written as 8-bit (a common loss in other restoration tools); 10- and 12-bit HEIC/AVIF
+    count as 16. ``pixels`` are upright: orientation is applied on read and never written, so
+    viewers cannot rotate twice. ``notes`` say what of the file the pixels are, where that is not
+    all of it (e.g. "page 1 of 3"), so that callers can tell the user instead of guessing.
     """
 
     pixels: np.ndarray
@@ -38,6 +44,7 @@ class Image:
     icc_profile: bytes | None
     source: str
     format: str
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         pixels = self.pixels

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-FORMAT_NAMES = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF", "webp": "WebP", "bmp": "BMP"}
+FORMAT_NAMES = {"png": "PNG", "jpeg": "JPEG", "tiff": "TIFF", "webp": "WebP", "bmp": "BMP", "heic": "HEIC", "avif": "AVIF"}
+READABLE = "a PNG, JPEG, TIFF, WebP, BMP, HEIC or AVIF image"
 
 
 def one_line(error: BaseException) -> str:

@@ -23,6 +23,14 @@ def to_float(samples: np.ndarray) -> tuple[np.ndarray, int]:
     raise ValueError(f"unsupported sample type {samples.dtype}")
 
 
+def levels_to_float(samples: np.ndarray, bits: int) -> np.ndarray:
+    """Scale integer levels of a known depth, e.g. 10-bit HEIF/AVIF held in uint16, where 1023 is white.
+
+    Here the file states the depth and the dtype cannot (uint16 holds 10, 12 or 16 bits).
+    """
+    return np.clip(samples.astype(np.float32) / np.float32(2**bits - 1), 0.0, 1.0)
+
+
 def quantise(values: np.ndarray, bit_depth: int) -> np.ndarray:
     """Clip to [0, 1], then round to the nearest integer level (half to even).
 

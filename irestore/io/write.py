@@ -7,20 +7,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pillow_heif
 import tifffile
 from PIL import Image as PILImage
 
 from irestore.errors import ImageWriteError
-from irestore.io.atomic import write_atomically
+from irestore.io.atomic import OutputExistsError, write_atomically
 from irestore.io.icc import profile_fits
 from irestore.io.image import FORMAT_BY_EXTENSION, FORMATS, IMAGE_EXTENSIONS, Image
 from irestore.io.messages import FORMAT_NAMES, one_line
 from irestore.io.png_format import encode_png
 from irestore.io.samples import quantise
 
-_HOLDS_16_BIT = frozenset({"png", "tiff"})
-_HOLDS_ALPHA = frozenset({"png", "tiff", "webp"})
-_HOLDS_ICC = frozenset({"png", "jpeg", "tiff", "webp"})
+_HOLDS_16_BIT = frozenset({"png", "tiff", "heic"})  # HEIC as 10 bits
+_HOLDS_ALPHA = frozenset({"png", "tiff", "webp", "heic", "avif"})
+_HOLDS_ICC = frozenset({"png", "jpeg", "tiff", "webp", "heic", "avif"})
 _MAX_SIDE = {"jpeg": 65535, "webp": 16383}
 
 
@@ -37,7 +38,11 @@ def output_format(path: str | Path) -> str:
 def write_image(
     path: str | Path, image: Image, *, overwrite: bool = False, bit_depth: int | None = None, quality: int = 95
 ) -> None:
-    """Encode in memory, then replace ``path`` atomically; never creates folders, never overwrites unasked."""
+    """Encode in memory, then replace ``path`` atomically; never creates folders, never overwrites unasked.
+
+    Without ``overwrite``, a file that appears at ``path`` while encoding (another process sharing
+    the folder) is kept, and :class:`OutputExistsError` raised.
+    """
     path = Path(path)
     fmt = output_format(path)
     folder = path.parent
@@ -47,8 +52,9 @@ def write_image(
     if path.is_dir():
         raise ImageWriteError(f"{path}: is a folder")
     if path.exists() and not overwrite:
-        raise ImageWriteError(f"{path}: already exists; refusing to overwrite it")
-    write_atomically(path, encode_image(image, fmt, bit_depth=bit_depth, quality=quality, name=str(path)))
+        raise OutputExistsError(path)
+    data = encode_image(image, fmt, bit_depth=bit_depth, quality=quality, name=str(path))
+    write_atomically(path, data, replace=overwrite)
 
 
 def encode_image(
@@ -56,10 +62,11 @@ def encode_image(
 ) -> bytes:
     """Encode to ``fmt``: a format name or an extension ("jpg", ".tif"); ``name`` is used in errors.
 
-    Bit depth is ``bit_depth`` or the source's, lowered to 8 for JPEG, WebP and BMP. Alpha is
-    dropped where the format has none (JPEG, BMP). The ICC profile is embedded in PNG, JPEG, TIFF
-    and WebP when its colour space matches the written channels. ``quality`` (1-100) applies to
-    JPEG and WebP; WebP at 100 is lossless. No EXIF is written, so no orientation tag either.
+    Bit depth is ``bit_depth`` or the source's, lowered to 8 for JPEG, WebP, BMP and AVIF; HEIC
+    holds 16-bit data as 10 bits. Alpha is dropped where the format has none (JPEG, BMP). The ICC
+    profile is embedded in all but BMP when its colour space matches the written channels.
+    ``quality`` (1-100) applies to JPEG, WebP, HEIC and AVIF; WebP at 100 is lossless. No EXIF is
+    written, so no orientation tag either.
     """
     requested = fmt
     fmt = FORMAT_BY_EXTENSION.get("." + fmt.lower().lstrip("."), fmt)
@@ -77,13 +84,13 @@ def encode_image(
         )
     colour = quantise(image.pixels, depth)
     alpha = quantise(image.alpha, depth)[:, :, None] if image.alpha is not None and fmt in _HOLDS_ALPHA else None
-    if colour.shape[2] == 1 and fmt == "webp":
-        colour = np.repeat(colour, 3, axis=2)  # WebP has no gray mode
+    if colour.shape[2] == 1 and fmt in ("webp", "heic"):
+        colour = np.repeat(colour, 3, axis=2)  # WebP has no gray mode; see _encode_heic
     icc = image.icc_profile if fmt in _HOLDS_ICC and profile_fits(image.icc_profile, colour.shape[2]) else None
     samples = colour if alpha is None else np.concatenate([colour, alpha], axis=2)
     try:
         return _ENCODERS[fmt](samples, icc, quality)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RuntimeError) as error:  # pillow-heif raises RuntimeError too
         raise ImageWriteError(f"{name}: cannot encode {FORMAT_NAMES[fmt]} ({one_line(error)})") from error
 
 
@@ -119,6 +126,28 @@ def _encode_bmp(samples: np.ndarray, icc: bytes | None, quality: int) -> bytes:
     return _save_with_pil(_pil_image(samples), "BMP")
 
 
+def _encode_heic(samples: np.ndarray, icc: bytes | None, quality: int) -> bytes:
+    """HEVC Main or Main 10 (16-bit data, requantised to 10 bits), 4:2:0, RGB only.
+
+    Those are the profiles phones and operating systems decode in hardware; 4:4:4, lossless and
+    monochrome HEVC are extensions many of them cannot open. Lossless copies belong in PNG or TIFF.
+    """
+    if samples.dtype == np.uint16:
+        levels = (samples.astype(np.uint32) * 1023 + 32767) // 65535
+        data, mode = np.ascontiguousarray((levels << 6).astype(np.uint16)), ("RGBA;16" if samples.shape[2] == 4 else "RGB;16")
+    else:
+        data, mode = np.ascontiguousarray(samples), ("RGBA" if samples.shape[2] == 4 else "RGB")
+    buffer = io.BytesIO()
+    options = {"quality": quality, "chroma": 420} | ({"icc_profile": icc} if icc else {})
+    pillow_heif.encode(mode, (samples.shape[1], samples.shape[0]), data.tobytes(), buffer, **options)
+    return buffer.getvalue()
+
+
+def _encode_avif(samples: np.ndarray, icc: bytes | None, quality: int) -> bytes:
+    """Pillow's AV1 encoder: 8 bits, 4:2:0 (4:0:0 for gray), the AVIF baseline every browser decodes."""
+    return _save_with_pil(_pil_image(samples), "AVIF", quality=quality, icc_profile=icc)
+
+
 def _encode_tiff(samples: np.ndarray, icc: bytes | None, quality: int) -> bytes:
     """Deflate with the horizontal predictor: lossless, and readable by libtiff without extra codecs."""
     colour_channels = 1 if samples.shape[2] in (1, 2) else 3
@@ -142,4 +171,6 @@ _ENCODERS: dict[str, Callable[[np.ndarray, bytes | None, int], bytes]] = {
     "tiff": _encode_tiff,
     "webp": _encode_webp,
     "bmp": _encode_bmp,
+    "heic": _encode_heic,
+    "avif": _encode_avif,
 }
