@@ -49,4 +49,5 @@ def test_table_shows_failed_cases_with_their_reason():
     ok = {**Case("config:small", 1, 2).__dict__, "tiles": 4, "tile_size": [368, 368], "passes": 3, "seconds": 1.0, "cpu_seconds": 1.9, "mp_per_s": 1.0, "gflops": 66.0, "conv2d_gflops": 200.0, "peak_rss_mb": 900, "load": 1.0}
     failed = {**Case("config:small", 16, 2, backend="onnxruntime").__dict__, "error": "does not fit", "load": 1.5}
     table = results_table([ok, failed])
-    assert table.row_count == 2 and "1.50" in table.title
+    assert len(table.rows) == 2 and "1.50" in table.title
+    assert table.rows[1][-1] == "does not fit" and table.columns[-1].drop == 0  # the reason is never hidden

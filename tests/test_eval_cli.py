@@ -68,8 +68,12 @@ def test_sigma_list_and_limit_on_clean_folder(tmp_path):
 def test_user_errors_raise_irestore_errors(tmp_path, pairs):
     missing = runner.invoke(app, ["eval", "CBSD68", "--data-dir", str(tmp_path), "-b", "identity"])
     assert isinstance(missing.exception, DatasetError) and "CBSD68" in str(missing.exception)
-    nothing = runner.invoke(app, ["eval", str(pairs)])
-    assert isinstance(nothing.exception, ConfigError) and "--baselines" in str(nothing.exception)
+    nothing = runner.invoke(app, ["eval", str(pairs)])  # custom pairs: no task, so no default model
+    assert isinstance(nothing.exception, ConfigError) and "--task" in str(nothing.exception)
+    no_dataset = runner.invoke(app, ["eval", "-b", "identity"])
+    assert isinstance(no_dataset.exception, ConfigError) and "--dataset" in str(no_dataset.exception)
+    two = runner.invoke(app, ["eval", str(pairs), "--dataset", "CBSD68", "-b", "identity"])
+    assert isinstance(two.exception, ConfigError) and "give one" in str(two.exception)
     bad = runner.invoke(app, ["eval", str(pairs), "--task", "denoise", "-b", "identity", "--sigma", "a,b"])
     assert isinstance(bad.exception, ConfigError)
 
@@ -115,3 +119,49 @@ def test_baselines_follow_a_gray_model_on_a_colour_set(tmp_path):
     assert result.exit_code == 0, result.output
     rows = json.loads(out.read_text())["results"]
     assert [r["preset"] for r in rows] == ["jpeg-gray", "jpeg-gray"]
+
+
+def shipped(name: str) -> bool:
+    from irestore.models.zoo import manifest_entry, weights_dir
+
+    entry = manifest_entry(name)
+    return entry is not None and (weights_dir() / entry["file"]).is_file()
+
+
+def json_rows(result) -> list[dict]:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["results"]
+
+
+@pytest.mark.skipif(not shipped("denoise-real"), reason="no shipped denoise-real weights")
+def test_dataset_option_on_sidd_mat_files_matches_the_positional_form(tmp_path):
+    import scipy.io
+
+    from irestore.evaluation.datasets import SIDD_GT, SIDD_NOISY
+
+    rng = np.random.default_rng(0)
+    gt = rng.integers(40, 200, (2, 2, 32, 32, 3), dtype=np.uint8)
+    noisy = np.clip(gt + rng.normal(0, 10, gt.shape), 0, 255).astype(np.uint8)
+    folder = tmp_path / "sidd_val"
+    folder.mkdir()
+    scipy.io.savemat(folder / f"{SIDD_NOISY}.mat", {SIDD_NOISY: noisy})
+    scipy.io.savemat(folder / f"{SIDD_GT}.mat", {SIDD_GT: gt})
+    common = ["--tile", "0", "--device", "cpu", "--format", "json"]
+    by_name = json_rows(runner.invoke(app, ["eval", "--dataset", "SIDD", "--data-dir", str(folder), *common]))
+    by_path = json_rows(runner.invoke(app, ["eval", str(folder), *common]))
+    assert [r["method"] for r in by_name] == [r["method"] for r in by_path] == ["denoise-real", "identity"]
+    assert all(r["preset"] == "sidd-val" and r["images"] == 4 for r in by_name + by_path)
+    for a, b in zip(by_name, by_path):
+        assert a["psnr"] == pytest.approx(b["psnr"], abs=0.001) and a["ssim"] == pytest.approx(b["ssim"], abs=1e-5)
+
+
+@pytest.mark.skipif(not shipped("denoise-gaussian"), reason="no shipped denoise-gaussian weights")
+def test_dataset_option_without_a_model_scores_the_default_model_and_identity(tmp_path):
+    rng = np.random.default_rng(1)
+    for i in range(3):
+        write_png(tmp_path / "test" / "CBSD68" / f"{i}.png", rng.integers(0, 256, (24, 32, 3), dtype=np.uint8))
+    result = runner.invoke(app, ["eval", "--dataset", "CBSD68", "--limit", "2", "--sigma", "25", "--data-dir", str(tmp_path), "--tile", "0"])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.startswith("| ") and "CBSD68" in line]
+    assert [row.split(" | ")[0] for row in rows] == ["| denoise-gaussian", "| identity"]
+    assert all("| sigma=25 | gaussian-color | 2 |" in row for row in rows)

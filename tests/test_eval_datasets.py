@@ -15,7 +15,7 @@ from irestore.evaluation.datasets import SIDD_GT, SIDD_NOISY
 from irestore.evaluation.samples import add_benchmark_noise, read_image
 from irestore.evaluation.sidd_mat import BlockFile
 
-SHARED = Path("/work/shared/datasets")
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"  # the checkout's sibling
 
 
 def write_png(path: Path, pixels: np.ndarray) -> None:
@@ -54,10 +54,28 @@ def sidd_dirs(tmp_path):
 
 def test_data_roots_order(monkeypatch, tmp_path):
     monkeypatch.setenv("IRESTORE_DATA", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     roots = data_roots()
-    assert roots[0] == tmp_path and roots[-1] == Path("/work/shared/datasets")
-    assert roots[1] == Path.cwd() / ".." / "shared" / "datasets"
+    assert roots[:2] == [tmp_path, tmp_path / "cache" / "irestore" / "datasets"]
+    assert roots[2:] == [SHARED]  # this test runs from a source checkout
     assert data_roots(tmp_path / "x") == [tmp_path / "x"]
+
+
+def test_cache_folder_follows_xdg_and_ignores_a_relative_one(tmp_path):
+    from irestore.data_paths import cache_dir
+
+    assert cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "irestore" / "datasets"
+    assert cache_dir({"XDG_CACHE_HOME": "relative"}) == Path.home() / ".cache" / "irestore" / "datasets"
+    assert cache_dir({}) == Path.home() / ".cache" / "irestore" / "datasets"
+
+
+def test_training_root_is_the_named_one_else_the_first_existing_fallback(tmp_path):
+    from irestore.data_paths import data_root
+
+    assert data_root(tmp_path / "given", {}) == tmp_path / "given"
+    assert data_root(None, {"IRESTORE_DATA": str(tmp_path / "typo")}) == tmp_path / "typo"
+    (tmp_path / "cache" / "irestore" / "datasets").mkdir(parents=True)
+    assert data_root(None, {"XDG_CACHE_HOME": str(tmp_path / "cache")}) == tmp_path / "cache" / "irestore" / "datasets"
 
 
 def test_named_dataset_found_under_test_and_case_insensitively(tmp_path):
@@ -68,8 +86,12 @@ def test_named_dataset_found_under_test_and_case_insensitively(tmp_path):
 
 
 def test_missing_dataset_says_where_and_how(tmp_path):
-    with pytest.raises(DatasetError, match=r"CBSD68 not found .*test/CBSD68.*68 colour PNGs"):
+    with pytest.raises(DatasetError, match=r"CBSD68 not found .*test/CBSD68.*get it from .*FFDNet.*68 colour PNGs"):
         open_dataset("CBSD68", tmp_path)
+    with pytest.raises(DatasetError) as sidd:
+        open_dataset("SIDD", tmp_path)
+    assert "SIDD website" in str(sidd.value) and f"{SIDD_NOISY}.mat and {SIDD_GT}.mat" in str(sidd.value)
+    assert "\n" not in str(sidd.value)
     with pytest.raises(DatasetError, match="does not exist"):
         open_dataset("CBSD68", tmp_path / "nowhere")
     with pytest.raises(DatasetError, match="unknown dataset"):

@@ -106,4 +106,4 @@ def test_models_command_lists_entries_with_params_gflops_and_psnr(tmp_path, monk
     assert row["name"] == "derain" and row["params"] > 0 and row["gflops_per_mp"] > 0
     assert row["metrics"]["Rain100L"]["psnr"] == 31.5
     table = CliRunner().invoke(app, ["models"], env={"COLUMNS": "250"})
-    assert "Rain100L 31.50" in table.stdout
+    assert "| derain | derain |" in table.stdout and "| Rain100L | 31.50 |" in table.stdout

@@ -13,8 +13,8 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from irestore.cli.tables import FORMAT_HELP, Column, Format, Table, render
 from irestore.errors import ConfigError
 
 WHAT = "What to measure"
@@ -55,7 +55,8 @@ def bench_command(
     quick: Annotated[bool, typer.Option("--quick", help="A short run: 0.25 and 1 MP, the ensemble at 0.25 MP only, one timed run.", rich_help_panel=WHAT)] = False,
     calibrate_memory: Annotated[bool, typer.Option("--calibrate", help="Instead, measure activation bytes per pixel (the figure behind the automatic tile size).", rich_help_panel=WHAT)] = False,
     timeout: Annotated[Optional[float], typer.Option("--timeout", min=1, help="Give up on a case after this many seconds.", rich_help_panel=WHAT, show_default=False)] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON rows instead of a table.", rich_help_panel=OUTPUT)] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the full JSON rows instead of a table.", rich_help_panel=OUTPUT)] = False,
+    fmt: Annotated[Optional[Format], typer.Option("--format", help="How to print the table: " + FORMAT_HELP, rich_help_panel=OUTPUT, show_default=False, case_sensitive=False)] = None,
 ) -> None:
     """Measure speed (MP/s) and peak memory of the shipped models on this machine, per image size and thread count."""
     from irestore.engine.benchmark import CONFIG_PREFIX, SIZES_MP, calibrate, plan_cases, run_bench
@@ -90,7 +91,7 @@ def bench_command(
     if json_out:
         print(json.dumps(rows, indent=2))
     else:
-        Console().print(results_table(rows))
+        render(results_table(rows), fmt)
 
 
 def _has_onnxruntime() -> bool:
@@ -100,18 +101,30 @@ def _has_onnxruntime() -> bool:
 
 
 def results_table(rows: list[dict]) -> Table:
+    """One row per case; on a narrow terminal the CPU and FLOP detail goes before speed and memory."""
     from irestore.engine.benchmark import CONFIG_PREFIX
+
     load = max((r.get("load", 0.0) for r in rows), default=0.0)
-    table = Table(title=f"irestore bench ({os.cpu_count()} CPUs, highest 1-min load average {load:.2f})")
-    for column in ("model", "backend", "MP", "threads", "ens", "tiles", "s", "CPU s", "MP/s", "GFLOP/s", "conv2d GFLOP/s", "of conv2d", "peak RSS MB", "load"):
-        table.add_column(column, justify="left" if column in ("model", "backend") else "right")
+    errors = any("error" in r for r in rows)
+    columns = [
+        Column("model"), Column("backend"), Column("MP", numeric=True, key="megapixels"), Column("threads", numeric=True, short="thr"),
+        Column("ens", drop=1), Column("tiles", drop=3), Column("s", key="seconds", numeric=True, drop=2),
+        Column("CPU s", key="cpu_seconds", numeric=True, drop=5), Column("MP/s", key="mp_per_s", numeric=True),
+        Column("GFLOP/s", key="gflops", numeric=True, drop=4), Column("conv2d GFLOP/s", key="conv2d_gflops", numeric=True, short="conv2d", drop=6),
+        Column("of conv2d", key="of_conv2d", numeric=True, short="of c2d", drop=6), Column("peak RSS MB", key="peak_rss_mb", numeric=True, short="RSS MB", drop=2),
+        Column("load", numeric=True, drop=5),
+    ]
+    if errors:
+        columns.append(Column("error"))
+    table = Table(columns, title=f"irestore bench ({os.cpu_count()} CPUs, highest 1-min load average {load:.2f})")
     for r in rows:
         backend = r["backend"] if r["backend"] != "torch" else f"torch {r['precision']}"
         head = [r["model"].removeprefix(CONFIG_PREFIX), backend, f"{r['megapixels']:g}", str(r["threads"]), "x8" if r["ensemble"] else "-"]
+        tail = [r.get("error", "")] if errors else []
         if "error" in r:
-            table.add_row(*head, f"[yellow]{r['error']}[/]", *[""] * 7, f"{r['load']:.2f}")
+            table.add_row(*head, *["-"] * 8, f"{r['load']:.2f}", *tail)
             continue
         tiles = "whole" if r["tiles"] == 1 else f"{r['tiles']} x {r['tile_size'][0]}x{r['tile_size'][1]}, {r['passes']} passes"
         share = f"{100 * r['gflops'] / r['conv2d_gflops']:.0f}%" if r["conv2d_gflops"] else "-"
-        table.add_row(*head, tiles, f"{r['seconds']:.2f}", f"{r['cpu_seconds']:.2f}", f"{r['mp_per_s']:.2f}", f"{r['gflops']:.1f}", f"{r['conv2d_gflops']:.1f}", share, str(r["peak_rss_mb"] or "-"), f"{r['load']:.2f}")
+        table.add_row(*head, tiles, f"{r['seconds']:.2f}", f"{r['cpu_seconds']:.2f}", f"{r['mp_per_s']:.2f}", f"{r['gflops']:.1f}", f"{r['conv2d_gflops']:.1f}", share, str(r["peak_rss_mb"] or "-"), f"{r['load']:.2f}", *tail)
     return table

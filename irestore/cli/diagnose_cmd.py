@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 from rich.console import Console
-from rich.table import Table
+
+from irestore.cli.tables import Column, Table, render
 
 WHAT = "What to diagnose"
 OUTPUT = "Output"
@@ -40,15 +41,16 @@ def diagnose_command(
     console = Console()
     report = diagnose(_network(weights, model, run), (_load(path, crop) for path in images)) if images else None
     trajectory = read_trajectory(run) if run is not None else None
+    lines = []
     if report is not None:
-        console.print(block_table(report))
+        render(block_table(report), console=console)
         if report.skips:
-            console.print(skip_table(report))
-        for line in report.summary():
-            console.print(line)
+            render(skip_table(report), console=console)
+        lines += report.summary()
     if trajectory is not None:
-        for line in trajectory.summary():
-            console.print(line)
+        lines += trajectory.summary()
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=not console.is_terminal)
     if json_file is not None:
         if not Path(json_file).parent.is_dir():
             raise DiagnosticsError(f"{json_file}: folder {Path(json_file).parent} does not exist")
@@ -85,18 +87,22 @@ def _load(path: Path, crop: int) -> np.ndarray:
 
 
 def block_table(report) -> Table:
-    table = Table(title=f"features per block ({report.images} image{'s' if report.images != 1 else ''})")
-    for column in ("block", "C", "mean(x²)", "peak |x|", "entropy / ln C"):
-        table.add_column(column, justify="left" if column == "block" else "right")
+    table = Table(
+        [Column("block"), Column("C", key="channels", numeric=True), Column("mean(x²)", key="mean_square", numeric=True),
+         Column("peak |x|", key="peak", numeric=True), Column("entropy / ln C", key="entropy_ratio", numeric=True, short="H/ln C")],
+        title=f"features per block ({report.images} image{'s' if report.images != 1 else ''})",
+    )
     for b in report.blocks:
         table.add_row(b.name, str(b.channels), f"{b.mean_square:.3g}", f"{b.peak:.3g}", f"{b.entropy_ratio:.3f}")
     return table
 
 
 def skip_table(report) -> Table:
-    table = Table(title="long skips (1 = outermost)")
-    for column in ("skip", "C", "RMS before", "RMS after", "after / before"):
-        table.add_column(column, justify="right")
+    table = Table(
+        [Column("skip", numeric=True), Column("C", key="channels", numeric=True), Column("RMS before", key="rms_before", numeric=True, short="before"),
+         Column("RMS after", key="rms_after", numeric=True, short="after"), Column("after / before", key="ratio", numeric=True, short="ratio")],
+        title="long skips (1 = outermost)",
+    )
     for s in report.skips:
         table.add_row(str(s.index), str(s.channels), f"{s.rms_before:.3g}", f"{s.rms_after:.3g}", f"{s.ratio:.3g}")
     return table

@@ -5,11 +5,13 @@ import functools
 import os
 import sys
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from irestore.cli.options import RunOptions, with_run_options
+from irestore.cli.tables import FORMAT_HELP, Format
 from irestore.errors import IRestoreError
 
 app = typer.Typer(
@@ -104,14 +106,16 @@ def derain(*, run: RunOptions) -> int:
     return run_restore("derain", {}, run)
 
 
-@app.command("models", help="List the shipped models: task, config, parameters, GFLOPs per megapixel, file, sha256, PSNR.")
+@app.command("models", help="List the shipped models: task, parameters, speed, headline PSNR against its baseline (--json: everything).")
 @friendly_errors
 def models(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    weights_dir: Annotated[Optional[Path], typer.Option("--weights-dir", help="List this folder of release weights instead of the shipped ones; default: $IRESTORE_WEIGHTS when set.", show_default=False)] = None,
+    fmt: Annotated[Optional[Format], typer.Option("--format", help="How to print the list: " + FORMAT_HELP, case_sensitive=False, show_default=False)] = None,
 ) -> None:
     from irestore.cli.models_cmd import show_models
 
-    show_models(json_out)
+    show_models(json_out, weights_dir, fmt)
 
 
 def _register_optional() -> None:

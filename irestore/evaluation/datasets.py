@@ -1,21 +1,18 @@
 """Where evaluation datasets live and how each one is laid out.
 
-A dataset is found by name in a data root, or given as a path. Roots are searched in this order:
-
-1. ``data_dir`` (``--data-dir``) when given; then it is the only root searched;
-2. ``$IRESTORE_DATA``;
-3. ``../shared/datasets`` relative to the current directory (the project checkout's sibling);
-4. ``/work/shared/datasets``.
+A dataset is found by name in a data root, or given as a path. The roots and their order are
+:func:`irestore.data_paths.data_roots`: ``--data-dir`` alone when given, else ``$IRESTORE_DATA``, the
+per-user cache folder and, in a source checkout, its sibling ``../shared/datasets``.
 
 Inside a root a dataset folder is ``<root>/test/<Name>`` or ``<root>/<Name>`` (names match without
-regard to case). Three kinds exist: *clean* folders that the runner degrades itself (noise, JPEG,
-bicubic down-scaling, blur), *pairs* of degraded/clean folders, and the official SIDD validation
-``.mat`` files.
+regard to case); the SIDD ``.mat`` files may also lie in the root itself. Three kinds exist:
+*clean* folders that the runner degrades itself (noise, JPEG, bicubic down-scaling, blur), *pairs*
+of degraded/clean folders, and the official SIDD validation ``.mat`` files. A missing dataset's
+error says where to get it and where its files go.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +20,7 @@ from typing import Literal
 
 import cv2
 
+from irestore.data_paths import cache_dir, data_roots
 from irestore.errors import DatasetError
 
 TASKS = ("denoise", "sr", "jpeg", "deblur", "derain")
@@ -52,37 +50,44 @@ class CatalogEntry:
     gray: bool
     layout: str
     pairs: PairLayout | None = None
+    source: str = ""
 
 
-def _clean(folder: str, task: str, gray: bool, layout: str) -> CatalogEntry:
-    return CatalogEntry(folder, "clean", task, gray, layout)
+def _clean(folder: str, task: str, gray: bool, layout: str, source: str) -> CatalogEntry:
+    return CatalogEntry(folder, "clean", task, gray, layout, source=source)
 
 
-def _pairs(folder: str, task: str, pairs: PairLayout, layout: str) -> CatalogEntry:
-    return CatalogEntry(folder, "pairs", task, False, layout, pairs)
+def _pairs(folder: str, task: str, pairs: PairLayout, layout: str, source: str) -> CatalogEntry:
+    return CatalogEntry(folder, "pairs", task, False, layout, pairs, source)
 
 
 _SR_LAYOUT = "HR/*.png, optional LR_bicubic/X<s>/<name>x<s>.png (else made with MATLAB bicubic)"
+_SR_SOURCE = "the SR benchmark releases (e.g. SwinIR's testsets/ on GitHub, or the EDSR/RCAN benchmark archive)"
+_DENOISE_SOURCE = "the denoising test sets of DnCNN/FFDNet/KAIR (github.com/cszn, testsets/)"
+_RAIN_SOURCE = "the Rain100L/Rain100H releases of Yang et al. (JORDER)"
 CATALOG: dict[str, CatalogEntry] = {
     e.folder.lower(): e
     for e in (
-        _clean("CBSD68", "denoise", False, "68 colour PNGs in CBSD68/"),
-        _clean("Kodak24", "denoise", False, "24 colour PNGs in Kodak24/"),
-        _clean("McMaster", "denoise", False, "18 colour images in McMaster/"),
-        _clean("Urban100", "denoise", False, "100 colour PNGs in Urban100/ (or Urban100/HR/)"),
-        _clean("Set12", "denoise", True, "12 gray PNGs in Set12/"),
-        _clean("BSD68", "denoise", True, "68 gray PNGs in BSD68/"),
-        _clean("Set5", "sr", False, _SR_LAYOUT),
-        _clean("Set14", "sr", False, _SR_LAYOUT),
-        _clean("BSD100", "sr", False, _SR_LAYOUT),
-        _clean("Manga109", "sr", False, _SR_LAYOUT),
-        _clean("Classic5", "jpeg", True, "5 gray PNGs in Classic5/"),
-        _clean("LIVE1", "jpeg", False, "29 colour PNGs in LIVE1/"),
-        CatalogEntry("SIDD", "sidd", "denoise", False, f"SIDD/{SIDD_NOISY}.mat and SIDD/{SIDD_GT}.mat (official sRGB validation)"),
-        _pairs("SIDD_samples", "denoise", PairLayout("Noisy_Images", "GT_Images", ("NOISY_", ""), ("GT_", "")), "Noisy_Images/NOISY_<i>.png + GT_Images/GT_<i>.png"),
-        _pairs("Nam_CC15", "denoise", PairLayout("noisy", "gt", ("", "_real"), ("", "_mean")), "noisy/<name>_real.png + gt/<name>_mean.png"),
-        _pairs("Rain100L", "derain", PairLayout("rain", "norain", ("rain-", ""), ("norain-", "")), "rain/rain-<n>.png + norain/norain-<n>.png"),
-        _pairs("Rain100H", "derain", PairLayout("rain", "norain", ("rain-", ""), ("norain-", "")), "rain/rain-<n>.png + norain/norain-<n>.png"),
+        _clean("CBSD68", "denoise", False, "68 colour PNGs in CBSD68/", _DENOISE_SOURCE),
+        _clean("Kodak24", "denoise", False, "24 colour PNGs in Kodak24/", "the Kodak lossless true colour suite (r0k.us/graphics/kodak) or " + _DENOISE_SOURCE),
+        _clean("McMaster", "denoise", False, "18 colour images in McMaster/", _DENOISE_SOURCE),
+        _clean("Urban100", "denoise", False, "100 colour PNGs in Urban100/ (or Urban100/HR/)", _SR_SOURCE),
+        _clean("Set12", "denoise", True, "12 gray PNGs in Set12/", _DENOISE_SOURCE),
+        _clean("BSD68", "denoise", True, "68 gray PNGs in BSD68/", _DENOISE_SOURCE),
+        _clean("Set5", "sr", False, _SR_LAYOUT, _SR_SOURCE),
+        _clean("Set14", "sr", False, _SR_LAYOUT, _SR_SOURCE),
+        _clean("BSD100", "sr", False, _SR_LAYOUT, _SR_SOURCE),
+        _clean("Manga109", "sr", False, _SR_LAYOUT, "the Manga109 site (manga109.org, on request) or " + _SR_SOURCE),
+        _clean("Classic5", "jpeg", True, "5 gray PNGs in Classic5/", "SwinIR's testsets/classic5 on GitHub"),
+        _clean("LIVE1", "jpeg", False, "29 colour PNGs in LIVE1/", _DENOISE_SOURCE),
+        CatalogEntry("SIDD", "sidd", "denoise", False, f"the two files {SIDD_NOISY}.mat and {SIDD_GT}.mat (official sRGB validation)",
+                     source="the SIDD website's benchmark page (the sRGB validation data, noisy and ground truth)"),
+        _pairs("SIDD_samples", "denoise", PairLayout("Noisy_Images", "GT_Images", ("NOISY_", ""), ("GT_", "")), "Noisy_Images/NOISY_<i>.png + GT_Images/GT_<i>.png",
+               "the SIDD website's sample images (noisy/ground-truth sRGB pairs)"),
+        _pairs("Nam_CC15", "denoise", PairLayout("noisy", "gt", ("", "_real"), ("", "_mean")), "noisy/<name>_real.png + gt/<name>_mean.png",
+               "the CC15 crops of Nam et al. (CVPR 2016), e.g. MCWNNM's Real_ccnoise_denoised_part on GitHub"),
+        _pairs("Rain100L", "derain", PairLayout("rain", "norain", ("rain-", ""), ("norain-", "")), "rain/rain-<n>.png + norain/norain-<n>.png", _RAIN_SOURCE),
+        _pairs("Rain100H", "derain", PairLayout("rain", "norain", ("rain-", ""), ("norain-", "")), "rain/rain-<n>.png + norain/norain-<n>.png", _RAIN_SOURCE),
     )
 }
 CUSTOM_PAIRS = PairLayout("input", "target")
@@ -106,17 +111,6 @@ class DatasetSource:
         if self.kind == "sidd":
             return ("denoise",)
         return (self.default_task,) if self.default_task else TASKS
-
-
-def data_roots(data_dir: str | Path | None = None) -> list[Path]:
-    """Candidate roots in search order (see the module docstring); existing or not."""
-    if data_dir is not None:
-        return [Path(data_dir)]
-    roots = []
-    if os.environ.get("IRESTORE_DATA"):
-        roots.append(Path(os.environ["IRESTORE_DATA"]))
-    roots += [Path.cwd() / ".." / "shared" / "datasets", Path("/work/shared/datasets")]
-    return roots
 
 
 def natural_key(path: Path) -> list:
@@ -144,16 +138,23 @@ def _find_in_roots(entry: CatalogEntry, data_dir: str | Path | None) -> Path:
     roots = data_roots(data_dir)
     if data_dir is not None and not roots[0].is_dir():
         raise DatasetError(f"{roots[0]}: data directory does not exist (given with --data-dir)")
-    looked = []
     for root in roots:
+        if entry.kind == "sidd" and _sidd_files(root):
+            return root
         for parent in (root / "test", root):
-            looked.append(str(parent / entry.folder))
             found = child_dir(parent, entry.folder)
             if found is not None:
                 return found
-    raise DatasetError(
-        f"{entry.folder} not found (looked in {', '.join(looked)}): put it at <data-dir>/test/{entry.folder} "
-        f"laid out as {entry.layout}, or pass --data-dir / set IRESTORE_DATA"
+    raise DatasetError(missing_message(entry, roots, given=data_dir is not None))
+
+
+def missing_message(entry: CatalogEntry, roots: list[Path], given: bool = False) -> str:
+    """One line: where it looked, where to get the data, and which files to put where."""
+    where = str(roots[0]) if given else f"{cache_dir()} (or the folder given as --data-dir or $IRESTORE_DATA)"
+    looked = ", ".join(str(root / "test" / entry.folder) for root in roots)
+    return (
+        f"{entry.folder} not found (looked in {looked}): get it from {entry.source} "
+        f"and put it in {where} as test/{entry.folder}, laid out as {entry.layout}"
     )
 
 
@@ -199,7 +200,7 @@ def open_dataset(dataset: str, data_dir: str | Path | None = None) -> DatasetSou
     if entry is not None:
         path = _find_in_roots(entry, data_dir)
         if entry.kind == "sidd" and not _sidd_files(path):
-            raise DatasetError(f"{path / (SIDD_NOISY + '.mat')}: missing; expected layout {entry.layout}")
+            raise DatasetError(f"{path / (SIDD_NOISY + '.mat')}: missing; get {entry.layout} from {entry.source} and put them in {path}")
         return DatasetSource(entry.folder, entry.kind, path, entry.default_task, entry.gray, entry.pairs)
     path = Path(dataset).expanduser()
     if path.exists():

@@ -8,14 +8,15 @@ Non-finite values (PSNR of identical images) are written as JSON ``null`` / empt
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from dataclasses import asdict
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
+from irestore.cli.tables import Column, Format, Table, render, resolve_format
 from irestore.errors import ImageWriteError
 from irestore.evaluation.protocols import PRESETS
 from irestore.evaluation.runner import Result
@@ -59,22 +60,40 @@ def protocol_lines(results: list[Result]) -> list[str]:
     return lines
 
 
-def render_table(results: list[Result], console: Console | None = None) -> Table:
-    """Print (and return) a rich table of the results followed by the protocol lines."""
-    console = console or Console()
-    table = Table(title="irestore eval")
+def results_table(results: list[Result]) -> Table:
+    """One row per method, dataset and level; the protocol lines ride along as the table's notes.
+
+    On a narrow terminal timing goes first, then the preset name (its protocol line stays).
+    """
     with_b = any(r.psnr_b is not None for r in results)
-    for name in ("Method", "Dataset", "Level", "Preset", "N", "PSNR", "SSIM") + (("PSNR-B",) if with_b else ()) + ("s", "MP/s"):
-        table.add_column(name, justify="left" if name in ("Method", "Dataset", "Level", "Preset") else "right", no_wrap=True)
+    columns = [
+        Column("Method"), Column("Dataset"), Column("Level"), Column("Preset", drop=1),
+        Column("N", key="images", numeric=True),
+        Column("PSNR", numeric=True), Column("SSIM", numeric=True),
+        *([Column("PSNR-B", key="psnr_b", numeric=True)] if with_b else []),
+        Column("s", key="seconds", numeric=True, drop=3), Column("MP/s", key="mp_per_s", numeric=True, drop=2),
+    ]
+    table = Table(columns, title="irestore eval", notes=protocol_lines(results))
     for r in results:
         row = [r.method, r.dataset, r.level, r.preset, str(r.images), _fmt(r.psnr, 2), _fmt(r.ssim, 4)]
         if with_b:
             row.append(_fmt(r.psnr_b, 2))
-        row += [_fmt(r.seconds, 1), _fmt(r.mp_per_s, 3)]
-        table.add_row(*row)
-    console.print(table)
-    for line in protocol_lines(results):
-        console.print(line, markup=False, highlight=False)
+        table.add_row(*row, _fmt(r.seconds, 1), _fmt(r.mp_per_s, 3))
+    return table
+
+
+def render_table(results: list[Result], console: Console | None = None, fmt: Format | str | None = None) -> Table:
+    """Print (and return) the results: a table with its protocol lines (rich on a terminal, else
+    Markdown), or, for ``json`` / ``csv``, the same full-precision documents ``--json`` / ``--csv``
+    write, so a script reads unrounded scores with their protocol."""
+    console = console or Console()
+    table = results_table(results)
+    chosen = resolve_format(fmt, console)
+    if chosen in (Format.json, Format.csv):
+        text = json_text(results) if chosen is Format.json else csv_text(results)
+        console.print(text, markup=False, highlight=False, emoji=False, soft_wrap=True, end="")
+    else:
+        render(table, chosen, console)
     return table
 
 
@@ -89,7 +108,7 @@ def _write(path: Path, text: str) -> None:
         raise ImageWriteError(f"{path}: cannot write results ({exc.strerror or exc})") from None
 
 
-def write_json(results: list[Result], path: Path) -> None:
+def json_text(results: list[Result]) -> str:
     """Results with their per-image scores and the preset definitions they refer to."""
     rows = []
     for r in results:
@@ -97,18 +116,24 @@ def write_json(results: list[Result], path: Path) -> None:
         row["per_image"] = [{k: _finite(v) for k, v in img.items()} for img in row["per_image"]]
         rows.append(row)
     presets = {name: asdict(PRESETS[name]) for name in dict.fromkeys(r.preset for r in results)}
-    _write(path, json.dumps({"results": rows, "presets": presets}, indent=2, allow_nan=False, default=str) + "\n")
+    return json.dumps({"results": rows, "presets": presets}, indent=2, allow_nan=False, default=str) + "\n"
+
+
+def csv_text(results: list[Result]) -> str:
+    """One row per (method, dataset, level); settings as a JSON cell, per-image scores left out."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for r in results:
+        row = {k: v for k, v in _row(r).items() if k in CSV_FIELDS}
+        row["settings"] = json.dumps(r.settings, sort_keys=True, default=str)
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def write_json(results: list[Result], path: Path) -> None:
+    _write(path, json_text(results))
 
 
 def write_csv(results: list[Result], path: Path) -> None:
-    """One row per (method, dataset, level); settings as a JSON cell, per-image scores left out."""
-    try:
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
-            writer.writeheader()
-            for r in results:
-                row = {k: v for k, v in _row(r).items() if k in CSV_FIELDS}
-                row["settings"] = json.dumps(r.settings, sort_keys=True, default=str)
-                writer.writerow(row)
-    except OSError as exc:
-        raise ImageWriteError(f"{path}: cannot write results ({exc.strerror or exc})") from None
+    _write(path, csv_text(results))
