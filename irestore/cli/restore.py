@@ -5,18 +5,24 @@ from __future__ import annotations
 import json
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
-from irestore.cli.batch import STDIO, Job, check_extension, parse_shard, plan_jobs, select_shard
+from irestore.cli.batch import STDIO, Job, check_extension, parse_shard, plan_jobs, select_shard, summary_table
+from irestore.cli.jpeg_notes import inspect_jpeg
 from irestore.cli.options import RunOptions
+from irestore.cli.tables import render
 from irestore.engine import Restorer
+from irestore.engine.calibrate import EXACT_PASSES
+from irestore.engine.device import choose_precision, resolve_device
 from irestore.errors import IRestoreError
 from irestore.io import decode_image, encode_image, read_image, write_image
+from irestore.io.atomic import OutputExistsError
+from irestore.io.claims import OutputClaimedError, claim_output
 from irestore.models.zoo import LoadedModel, load_model, release_name
 from irestore.pipeline import restore_image
 
@@ -68,7 +74,7 @@ class ModelChooser:
         return None
 
     def _load(self, name: str) -> tuple[Restorer, LoadedModel]:
-        loaded = load_model(name, task=self.task)
+        loaded = load_model(name, task=self.task, folder=self.run.weights_dir)
         return self._restorer(loaded), loaded
 
     def _restorer(self, loaded: LoadedModel) -> Restorer:
@@ -77,8 +83,11 @@ class ModelChooser:
             if self.progress is not None:
                 self.progress(done, total)
 
+        passes = EXACT_PASSES if run.exact or loaded.stats_passes is None else loaded.stats_passes
+        precision = choose_precision(run.precision, resolve_device(run.device), loaded.bf16_cost_db)
         return Restorer(
-            loaded.model, tile=run.tile, overlap=run.tile_overlap, ensemble=run.ensemble, device=run.device, precision=run.precision, memory_mb=run.memory_mb, progress=report
+            loaded.model, tile=run.tile, overlap=run.tile_overlap, ensemble=run.ensemble, device=run.device, precision=precision,
+            stats_passes=passes, memory_mb=run.memory_mb, progress=report,
         )
 
 
@@ -109,8 +118,10 @@ def run_restore(task: str, variant: dict, run: RunOptions, *, sigma: float | Non
     if not quiet:
         restorer = chooser.primary
         header = (
-            f"[bold]irestore {task}[/]: {chooser.loaded.name} ({_describe(restorer)}), device {restorer.device}, {run.precision}, "
-            f"tile {run.tile if run.tile is not None else 'auto'}, ensemble {'x8' if run.ensemble else 'off'}"
+            f"[bold]irestore {task}[/]: {chooser.loaded.name} ({_describe(restorer)}), device {restorer.device}, "
+            f"{restorer.precision}{' (auto)' if run.precision == 'auto' else ''}, tile {run.tile if run.tile is not None else 'auto'} "
+            f"({restorer.stats_passes} statistics pass{'es' if restorer.stats_passes != 1 else ''}{'' if run.exact or chooser.loaded.stats_passes is None else ', calibrated'}), "
+            f"ensemble {'x8' if run.ensemble else 'off'}"
         )
         stderr.print(header + (f", shard {index}/{count}" if count > 1 else ""), soft_wrap=True)
     with _progress(quiet or not jobs) as progress:
@@ -127,38 +138,81 @@ def run_restore(task: str, variant: dict, run: RunOptions, *, sigma: float | Non
     if len(jobs) == 1 and failed:
         stderr.print(f"irestore: error: {jobs[0].error}", markup=False, highlight=False, soft_wrap=True)
     elif not quiet and len(jobs) > 1:
-        stderr.print(_summary_table(jobs))
+        render(summary_table(jobs), console=stderr)
     return 1 if failed else 0
 
 
 def _run_job(job: Job, chooser: ModelChooser, run: RunOptions) -> None:
+    """Restore one file and record what happened in ``job``.
+
+    Under ``--skip-existing`` an output that exists, that another process has claimed, or that
+    appears while this one restores it means skipped, not failed: reruns racing a running batch
+    and workers sharing an output folder then make each file once, and all exit 0.
+    """
     start = time.perf_counter()
     try:
-        check_extension(job.target if job.target == STDIO or run.ext is None else job.target)
-        if job.target != STDIO and Path(job.target).exists():
-            if run.skip_existing:
-                job.status = "skipped"
-                return
-            if not run.overwrite:
-                raise IRestoreError(f"{job.target}: output exists (use --overwrite or --skip-existing)")
-        if job.make_folder:
-            Path(job.target).parent.mkdir(parents=True, exist_ok=True)
-        if job.source == STDIO:
-            image = decode_image(sys.stdin.buffer.read(), name="<stdin>", max_pixels=run.max_pixels)
+        with ExitStack() as claims:
+            _restore_job(job, chooser, run, claims)
+    except OutputClaimedError as exc:
+        job.status, job.reason = "skipped", str(exc)
+    except OutputExistsError as exc:
+        if run.skip_existing:
+            job.status, job.reason = "skipped", "output appeared while restoring (written by another process)"
         else:
-            image = read_image(job.source, max_pixels=run.max_pixels)
-        restored = restore_image(image, chooser.for_channels(image.pixels.shape[2]))
-        if job.target == STDIO:
-            sys.stdout.buffer.write(encode_image(restored, (run.ext or "png").lstrip(".")))
-            sys.stdout.buffer.flush()
-        else:
-            write_image(job.target, restored, overwrite=run.overwrite)
-        h, w = restored.pixels.shape[:2]
-        job.size, job.status = f"{w}x{h}", "ok"
+            job.status, job.error = "failed", str(exc)
     except IRestoreError as exc:
         job.status, job.error = "failed", str(exc)
     finally:
         job.seconds = time.perf_counter() - start
+
+
+def _restore_job(job: Job, chooser: ModelChooser, run: RunOptions, claims: ExitStack) -> None:
+    """The claim, when one is taken, is dropped on leaving ``claims``: done, failed or Ctrl-C."""
+    check_extension(job.target if job.target == STDIO or run.ext is None else job.target)
+    target = None if job.target == STDIO else Path(job.target)
+    if target is not None and target.exists():
+        if run.skip_existing:
+            job.status, job.reason = "skipped", "output exists"
+            return
+        if not run.overwrite:
+            raise IRestoreError(f"{job.target}: output exists (use --overwrite or --skip-existing)")
+    if job.make_folder:
+        Path(job.target).parent.mkdir(parents=True, exist_ok=True)
+    if target is not None and run.skip_existing:
+        claims.enter_context(claim_output(target))
+        if target.exists():  # finished by another process between the check above and the claim
+            job.status, job.reason = "skipped", "output exists"
+            return
+    data = sys.stdin.buffer.read() if job.source == STDIO else None
+    if data is not None:
+        image = decode_image(data, name="<stdin>", max_pixels=run.max_pixels)
+    else:
+        image = read_image(job.source, max_pixels=run.max_pixels)
+    for note in image.notes:
+        job.warnings.append(f"{note} restored")
+        stderr.print(f"irestore: warning: {image.source}: {note} restored", markup=False, highlight=False, soft_wrap=True)
+    if chooser.task == "jpeg":
+        _note_jpeg(job, image.source, data, chooser.loaded.meta, run.quiet)
+    restored = restore_image(image, chooser.for_channels(image.pixels.shape[2]))
+    if target is None:
+        sys.stdout.buffer.write(encode_image(restored, (run.ext or "png").lstrip(".")))
+        sys.stdout.buffer.flush()
+    else:
+        write_image(target, restored, overwrite=run.overwrite)
+    h, w = restored.pixels.shape[:2]
+    job.size, job.status = f"{w}x{h}", "ok"
+
+
+def _note_jpeg(job: Job, source: str, data: bytes | None, meta: dict, quiet: bool) -> None:
+    """The quality read from the file goes to the report and the header lines; a mismatch with the
+    model's trained qualities is a warning."""
+    info, warning = inspect_jpeg(job.source, data, meta)
+    job.details["jpeg"] = info.to_dict() if info else None
+    if info is not None and not quiet:
+        stderr.print(f"irestore: {source}: {info.describe()}", markup=False, highlight=False, soft_wrap=True)
+    if warning:
+        job.warnings.append(warning)
+        stderr.print(f"irestore: warning: {source}: {warning}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _describe(restorer: Restorer) -> str:
@@ -171,13 +225,3 @@ def _progress(disabled: bool) -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=stderr, disable=disabled, transient=True
     )
-
-
-def _summary_table(jobs: list[Job]) -> Table:
-    table = Table(title="irestore summary", show_lines=False)
-    for column in ("input", "status", "seconds", "size", "output / error"):
-        table.add_column(column)
-    colours = {"ok": "green", "skipped": "yellow", "failed": "red"}
-    for j in jobs:
-        table.add_row(j.source, f"[{colours.get(j.status, 'white')}]{j.status}[/]", f"{j.seconds:.2f}", j.size, j.error or j.target)
-    return table

@@ -39,6 +39,19 @@ def native_bf16(device: torch.device) -> bool:
     return any(probe is not None and probe() for probe in probes)
 
 
+BF16_MAX_COST_DB = 0.02
+
+
+def choose_precision(requested: str, device: torch.device, bf16_cost_db: float | None) -> str:
+    """The precision a model runs in: ``auto`` is bf16 only where the hardware has it natively and
+    this model's measured cost on its test sets (``scripts/calibrate_precision.py``) is at most
+    :data:`BF16_MAX_COST_DB`; a model nobody measured stays in fp32."""
+    if requested != "auto":
+        return requested
+    cheap = bf16_cost_db is not None and bf16_cost_db <= BF16_MAX_COST_DB
+    return "bf16" if cheap and native_bf16(device) else "fp32"
+
+
 def check_precision(precision: str, device: torch.device) -> torch.dtype:
     if precision == "auto":
         return torch.bfloat16 if native_bf16(device) else torch.float32

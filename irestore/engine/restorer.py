@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from irestore.engine.allocator import reuse_freed_memory
-from irestore.engine.device import autocast, check_precision, resolve_device
+from irestore.engine.device import PRECISIONS, autocast, check_precision, resolve_device
 from irestore.engine.fuse import inference_model
 from irestore.engine.tiling import Grid, run_tiles
 from irestore.errors import IRestoreError
@@ -74,6 +74,7 @@ class Restorer:
             raise IRestoreError(f"--tile-overlap {overlap}: must be >= 0")
         self.device = resolve_device(device)
         self.dtype = check_precision(precision, self.device)
+        self.precision = next(name for name, dtype in PRECISIONS.items() if dtype == self.dtype)
         if self.device.type == "cpu":
             reuse_freed_memory()
         self.model = inference_model(model).to(self.device)

@@ -83,10 +83,27 @@ def register(weights: Path, *, eval_files: list[Path] = (), commands: list[str] 
         "licence": info.get("licence"),
     }
     manifest = read_manifest(folder)
+    old = manifest["models"].get(name, {})
+    if old.get("speed") and old.get("config") == json.loads(json.dumps(entry["config"])):
+        entry["speed"] = old["speed"]  # same network, same speed: weights do not change it
     manifest["models"][name] = entry
+    _write_manifest(folder, manifest)
+    return entry
+
+
+def record(folder: Path, name: str, **measured: dict) -> None:
+    """Store measurements of a release in its manifest entry: ``speed`` (kept while the network is
+    unchanged) or ``tiling`` (the calibrated statistics passes, dropped with new weights)."""
+    manifest = read_manifest(folder)
+    if name not in manifest["models"]:
+        raise WeightsError(f"{folder / MANIFEST}: no entry {name!r}")
+    manifest["models"][name].update(measured)
+    _write_manifest(folder, manifest)
+
+
+def _write_manifest(folder: Path, manifest: dict) -> None:
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{MANIFEST}.", suffix=".tmp")
     with os.fdopen(fd, "w") as handle:
         handle.write(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the manifest from other users of the install
     os.replace(tmp, folder / MANIFEST)
-    return entry
