@@ -20,7 +20,8 @@ def inspect_jpeg(source: str | Path, data: bytes | None, meta: dict) -> tuple[Jp
 
     A file that is not a JPEG (a PNG screenshot of a JPEG, say) is restored all the same, but the
     user learns that no quality could be read; a quality outside the trained range is restored
-    with a model that has not seen it: weaker above, less complete below.
+    below it with a model that has not seen it (above it, the change is weighted down instead, see
+    :mod:`irestore.models.jpeg_blend`).
     """
     if data is None:
         data = Path(source).read_bytes()
@@ -28,8 +29,6 @@ def inspect_jpeg(source: str | Path, data: bytes | None, meta: dict) -> tuple[Jp
     low, high = trained_range(meta)
     if info is None:
         return None, f"not a JPEG file, so its quality is unknown; restoring as a JPEG of quality {low}-{high}"
-    if info.quality > high:
-        return info, f"JPEG quality {info.quality} is above the trained {low}-{high}: little to remove, expect a small change"
     if info.quality < low:
         return info, f"JPEG quality {info.quality} is below the trained {low}-{high}: expect some artifacts to remain"
     return info, None

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -24,6 +25,7 @@ from irestore.io import decode_image, encode_image, read_image, write_image
 from irestore.io.atomic import OutputExistsError
 from irestore.io.claims import OutputClaimedError, claim_output
 from irestore.models.zoo import LoadedModel, load_model, release_name
+from irestore.models.jpeg_blend import blend, blend_weight
 from irestore.pipeline import restore_image
 
 stderr = Console(stderr=True)
@@ -41,6 +43,7 @@ class ModelChooser:
     def __init__(self, task: str, variant: dict, run: RunOptions) -> None:
         self.task, self.variant, self.run = task, variant, run
         self.gray: Restorer | None = None
+        self.gray_loaded: LoadedModel | None = None
         self.gray_tried = False
         self.progress = None
         self.primary, self.loaded = self._load(self._name(gray=False))
@@ -54,24 +57,25 @@ class ModelChooser:
             names.append(self._name(gray=True, noise="gaussian"))
         return names
 
-    def for_channels(self, channels: int) -> Restorer:
+    def for_channels(self, channels: int) -> tuple[Restorer, LoadedModel]:
         if channels == 1 and self.run.weights is None:
             if not self.gray_tried:
-                self.gray, self.gray_tried = self._load_gray(), True
+                self.gray, self.gray_loaded = self._load_gray()
+                self.gray_tried = True
             if self.gray is not None:
-                return self.gray
-        return self.primary
+                return self.gray, self.gray_loaded
+        return self.primary, self.loaded
 
-    def _load_gray(self) -> Restorer | None:
+    def _load_gray(self) -> tuple[Restorer | None, LoadedModel | None]:
         for i, name in enumerate(self.gray_candidates()):
             try:
-                restorer, _ = self._load(name)
+                restorer, loaded = self._load(name)
             except IRestoreError:
                 continue
             if i > 0 and not self.run.quiet:
                 stderr.print(f"irestore: note: gray input: using {name} (no gray {self._name(gray=True)} model is shipped)", markup=False, highlight=False, soft_wrap=True)
-            return restorer
-        return None
+            return restorer, loaded
+        return None, None
 
     def _load(self, name: str) -> tuple[Restorer, LoadedModel]:
         loaded = load_model(name, task=self.task, folder=self.run.weights_dir)
@@ -191,9 +195,11 @@ def _restore_job(job: Job, chooser: ModelChooser, run: RunOptions, claims: ExitS
     for note in image.notes:
         job.warnings.append(f"{note} restored")
         stderr.print(f"irestore: warning: {image.source}: {note} restored", markup=False, highlight=False, soft_wrap=True)
-    if chooser.task == "jpeg":
-        _note_jpeg(job, image.source, data, chooser.loaded.meta, run.quiet)
-    restored = restore_image(image, chooser.for_channels(image.pixels.shape[2]))
+    restorer, loaded = chooser.for_channels(image.pixels.shape[2])
+    weight = _jpeg_weight(job, image.source, data, loaded, run.quiet) if chooser.task == "jpeg" else 1.0
+    restored = restore_image(image, restorer) if weight > 0 else image
+    if 0 < weight < 1:
+        restored = replace(restored, pixels=blend(image.pixels, restored.pixels, weight))
     if target is None:
         sys.stdout.buffer.write(encode_image(restored, (run.ext or "png").lstrip(".")))
         sys.stdout.buffer.flush()
@@ -203,17 +209,23 @@ def _restore_job(job: Job, chooser: ModelChooser, run: RunOptions, claims: ExitS
     job.size, job.status = f"{w}x{h}", "ok"
 
 
-def _note_jpeg(job: Job, source: str, data: bytes | None, meta: dict, quiet: bool) -> None:
-    """The quality read from the file goes to the report and the header lines; a mismatch with the
-    model's trained qualities is a warning."""
-    info, warning = inspect_jpeg(job.source, data, meta)
+def _jpeg_weight(job: Job, source: str, data: bytes | None, loaded: LoadedModel, quiet: bool) -> float:
+    """How much of the model's change to keep for this file (:mod:`irestore.models.jpeg_blend`).
+
+    The quality read from the file goes to the report and a note line; a quality the model was not
+    trained for is a warning."""
+    info, warning = inspect_jpeg(job.source, data, loaded.meta)
     job.details["jpeg"] = info.to_dict() if info else None
-    if info is not None and not quiet:
-        stderr.print(f"irestore: {source}: {info.describe()}", markup=False, highlight=False, soft_wrap=True)
+    weight = blend_weight(info.quality, loaded.entry.get("jpeg_blend")) if info else 1.0
+    if info is not None:
+        job.details["jpeg"]["kept"] = round(weight, 3)
+        if not quiet:
+            kept = "" if weight >= 1 else f": nothing to remove, written unchanged" if weight <= 0 else f": keeping {weight:.0%} of the model's change, as fitted for this quality"
+            stderr.print(f"irestore: {source}: {info.describe()}{kept}", markup=False, highlight=False, soft_wrap=True)
     if warning:
         job.warnings.append(warning)
         stderr.print(f"irestore: warning: {source}: {warning}", markup=False, highlight=False, soft_wrap=True)
-
+    return weight
 
 def _describe(restorer: Restorer) -> str:
     c = restorer.config
