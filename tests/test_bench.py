@@ -51,3 +51,21 @@ def test_table_shows_failed_cases_with_their_reason():
     table = results_table([ok, failed])
     assert len(table.rows) == 2 and "1.50" in table.title
     assert table.rows[1][-1] == "does not fit" and table.columns[-1].drop == 0  # the reason is never hidden
+
+
+def test_releases_are_timed_with_their_calibrated_passes_unless_told(tmp_path, monkeypatch):
+    from irestore.checkpoint import save_checkpoint
+    from irestore.engine.benchmark import calibrated_passes
+    from irestore.models import build_model
+    from irestore.models.release import record, register
+
+    monkeypatch.setenv("IRESTORE_WEIGHTS", str(tmp_path))
+    save_checkpoint(tmp_path / "jpeg.safetensors", build_model("tiny", task="jpeg"), {"task": "jpeg", "name": "jpeg"})
+    register(tmp_path / "jpeg.safetensors")
+    assert calibrated_passes("jpeg") == 2 and calibrated_passes("config:tiny") == 2
+    record(tmp_path, "jpeg", tiling={"stats_passes": 0})
+    assert calibrated_passes("jpeg") == 0
+    assert run_case(Case("jpeg", 0.005, threads=1, tile=32))["passes"] == 1
+    assert run_case(Case("jpeg", 0.005, threads=1, tile=32, stats_passes=2))["passes"] == 3
+    cases = plan_cases(["jpeg"], sizes=(4,), threads=(2,), ensembles=(False,), backends=("torch",), passes=(None, 2))
+    assert [c.stats_passes for c in cases] == [None, 2]

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from irestore.cli.tables import FORMAT_HELP, Column, Format, Table, render
-from irestore.errors import ConfigError
+from irestore.errors import ConfigError, IRestoreError
 
 WHAT = "What to measure"
 OUTPUT = "Output"
@@ -51,6 +51,7 @@ def bench_command(
     precision: Annotated[str, typer.Option("--precision", help="Comma-separated precisions for the PyTorch rows: fp32, bf16.", rich_help_panel=WHAT)] = "fp32",
     onnx: Annotated[bool, typer.Option("--onnx/--no-onnx", help="Add onnxruntime rows (whole images that fit --memory-mb; needs the optional onnx and onnxruntime packages).", rich_help_panel=WHAT)] = True,
     tile: Annotated[Optional[list[int]], typer.Option("--tile", help="Force a tile size (repeatable; 0 = whole image). Default: chosen from the memory budget.", rich_help_panel=WHAT, show_default=False)] = None,
+    passes: Annotated[str, typer.Option("--passes", help="Statistics passes for tiled images: auto (each release's calibrated number, as the restore commands run it) and/or numbers, e.g. auto,2 to compare with exact tiles.", rich_help_panel=WHAT)] = "auto",
     repeat: Annotated[int, typer.Option("--repeat", min=1, help="Timed runs per case up to 1 MP (the median is reported); larger images run once.", rich_help_panel=WHAT)] = 3,
     quick: Annotated[bool, typer.Option("--quick", help="A short run: 0.25 and 1 MP, the ensemble at 0.25 MP only, one timed run.", rich_help_panel=WHAT)] = False,
     calibrate_memory: Annotated[bool, typer.Option("--calibrate", help="Instead, measure activation bytes per pixel (the figure behind the automatic tile size).", rich_help_panel=WHAT)] = False,
@@ -78,6 +79,7 @@ def bench_command(
         backends=("torch", "onnxruntime") if onnx and _has_onnxruntime() else ("torch",),
         precisions=tuple(p.strip() for p in precision.split(",") if p.strip()),
         tiles=tuple(tile) if tile else (None,),
+        passes=_passes(passes),
         repeat=1 if quick else repeat,
     )
     if quick:
@@ -92,6 +94,13 @@ def bench_command(
         print(json.dumps(rows, indent=2))
     else:
         render(results_table(rows), fmt)
+
+
+def _passes(text: str) -> tuple[int | None, ...]:
+    values = [p.strip() for p in text.split(",") if p.strip()]
+    if not values or any(v != "auto" and not v.isdigit() for v in values):
+        raise IRestoreError(f"--passes {text}: give auto and/or numbers of statistics passes, e.g. auto,2")
+    return tuple(None if v == "auto" else int(v) for v in values)
 
 
 def _has_onnxruntime() -> bool:

@@ -49,7 +49,7 @@ class Case:
     backend: str = "torch"
     precision: str = "fp32"
     tile: int | None = None
-    stats_passes: int = 2
+    stats_passes: int | None = None  # None: the release's calibrated number, as the CLI runs it
     repeat: int = 1
     memory_mb: float = DEFAULT_MEMORY_BUDGET_MB
 
@@ -75,6 +75,17 @@ def load(spec: str) -> nn.Module:
     from irestore.models.zoo import load_model
 
     return load_model(spec).model
+
+
+def calibrated_passes(spec: str) -> int:
+    """The statistics passes the CLI runs ``spec`` with: a release's calibrated number, else exact."""
+    from irestore.engine.calibrate import EXACT_PASSES
+    from irestore.models.zoo import manifest_entry
+
+    if spec.startswith(CONFIG_PREFIX) or spec.endswith(".safetensors"):
+        return EXACT_PASSES
+    passes = (manifest_entry(spec) or {}).get("tiling", {}).get("stats_passes")
+    return EXACT_PASSES if passes is None else int(passes)
 
 
 def _value(text: str):
@@ -115,9 +126,10 @@ def run_case(case: Case) -> dict:
 
 def _restorer(case: Case, model: nn.Module, h: int, w: int):
     if case.backend == "torch":
-        restorer = Restorer(model, tile=case.tile, ensemble=case.ensemble, precision=case.precision, stats_passes=case.stats_passes, memory_mb=case.memory_mb)
+        stats_passes = calibrated_passes(case.model) if case.stats_passes is None else case.stats_passes
+        restorer = Restorer(model, tile=case.tile, ensemble=case.ensemble, precision=case.precision, stats_passes=stats_passes, memory_mb=case.memory_mb)
         grid = restorer.grid_for(h, w)
-        passes = 1 + (case.stats_passes if len(grid) > 1 else 0)
+        passes = 1 + (stats_passes if len(grid) > 1 else 0)
         return restorer, {"tiles": len(grid), "tile_size": list(grid.tile_size), "passes": passes}
     if case.backend == "onnxruntime":
         return _onnx_restorer(case, model, h, w), {"tiles": 1, "tile_size": [h, w], "passes": 1}
@@ -207,6 +219,7 @@ def plan_cases(
     backends: tuple[str, ...] = BACKENDS,
     precisions: tuple[str, ...] = ("fp32",),
     tiles: tuple[int | None, ...] = (None,),
+    passes: tuple[int | None, ...] = (None,),
     repeat: int = 3,
 ) -> list[Case]:
     """The measurement matrix; images above 1 MP are timed once (they take tens of seconds)."""
@@ -221,7 +234,8 @@ def plan_cases(
                         continue
                     for precision in precisions:
                         for tile in tiles:
-                            cases.extend(replace(base, precision=precision, tile=tile, ensemble=e) for e in ensembles)
+                            for p in passes:
+                                cases.extend(replace(base, precision=precision, tile=tile, stats_passes=p, ensemble=e) for e in ensembles)
     return cases
 
 
