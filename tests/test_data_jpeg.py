@@ -48,3 +48,20 @@ def test_colour_order_is_kept():
 def test_invalid_quality_is_a_config_error():
     with pytest.raises(ConfigError):
         jpeg_compress(_test_image(1), 0)
+
+
+def test_full_chroma_jpegs_keep_colour_detail_that_4_2_0_loses():
+    import numpy as np
+
+    from irestore.data.degradations import JpegArtifacts
+    from irestore.data.jpeg import jpeg_compress
+
+    rng = np.random.default_rng(0)
+    img = np.repeat(np.repeat(rng.random((16, 16, 3)), 4, axis=0), 4, axis=1).astype(np.float32)
+    err = {sub: float(np.abs(jpeg_compress(img, 90, subsample=sub) - img).mean()) for sub in (True, False)}
+    assert err[False] < 0.7 * err[True]
+    assert np.array_equal(jpeg_compress(img[..., :1], 50, subsample=False), jpeg_compress(img[..., :1], 50))
+    mixed = JpegArtifacts(quality_range=(90, 90), full_chroma=0.5)
+    outs = [mixed(img, np.random.default_rng(i))[0] for i in range(12)]
+    kinds = {bool(np.array_equal(o, jpeg_compress(img, 90, subsample=False))) for o in outs}
+    assert kinds == {True, False}

@@ -29,7 +29,8 @@ class Preset:
     ground truth of a gray preset: ``"luma"`` (OpenCV's IMREAD_GRAYSCALE, BT.601 full range, as the
     gray denoising scripts read) or ``"matlab-y"`` (rounded studio-range Y, SwinIR's gray JPEG).
     ``noisy_8bit``: the Gaussian-noise input is clipped and rounded to uint8, as a noisy photo a user
-    hands the CLI would be; the published protocol keeps it float and unclipped.
+    hands the CLI would be; the published protocol keeps it float and unclipped. ``full_chroma``:
+    colour JPEGs keep 4:4:4 chroma instead of the benchmarks' (and libjpeg's default) 4:2:0.
     """
 
     name: str
@@ -40,6 +41,7 @@ class Preset:
     with_psnr_b: bool = False
     gray_source: Literal["luma", "matlab-y"] = "luma"
     noisy_8bit: bool = False
+    full_chroma: bool = False
     summary: str = ""
 
     @property
@@ -70,6 +72,7 @@ PRESETS: dict[str, Preset] = {
         Preset("real-srgb", "rgb", False, "matlab3d", summary="real noisy/clean pairs scored like sidd-val"),
         Preset("sr-y", "y", True, "2d", crop_is_scale=True, summary="MATLAB bicubic LR, Y, crop = scale"),
         Preset("jpeg-color", "rgb", True, "2d", with_psnr_b=True, summary="OpenCV JPEG of RGB"),
+        Preset("jpeg-color-444", "rgb", True, "2d", with_psnr_b=True, full_chroma=True, summary="OpenCV JPEG of RGB, 4:4:4 chroma"),
         Preset("jpeg-gray", "gray", True, "2d", with_psnr_b=True, gray_source="matlab-y", summary="OpenCV JPEG of rounded MATLAB Y"),
         Preset("derain-y", "y", True, "2d", summary="paired folders, Y (rounded), crop 0"),
         Preset("deblur-gopro", "rgb", True, "matlab3d", summary="RGB uint8, MATLAB ssim as GoPro/HIDE"),

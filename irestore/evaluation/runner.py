@@ -83,7 +83,8 @@ def describe_degradation(source: DatasetSource, task: str, preset: Preset | None
     if task == "jpeg":
         from irestore.data.jpeg import ENCODER
 
-        return f"JPEG at quality q, {ENCODER}"
+        encoder = ENCODER.replace("4:2:0 chroma subsampling", "4:4:4 chroma (not subsampled)") if preset is not None and preset.full_chroma else ENCODER
+        return f"JPEG at quality q, {encoder}"
     if task == "sr":
         return "LR_bicubic/X<s> if present, else MATLAB bicubic 1/s of mod-cropped HR"
     return f"motion blur, kernel and 1% noise from default_rng(({DEBLUR_SEED}, i)) for image i"

@@ -134,7 +134,7 @@ def _degrade(source: DatasetSource, task: str, level: Level, index: int, path: P
     if task == "jpeg":
         from irestore.data.jpeg import jpeg_compress
 
-        return jpeg_compress(clean, level.value), clean
+        return jpeg_compress(clean, level.value, subsample=not preset.full_chroma), clean
     if task == "sr":
         return _sr_pair(source, path, clean, level.scale, _mode(preset))
     if task == "deblur":
