@@ -41,6 +41,7 @@ COMMANDS = {
     ],
     "jpeg": [
         "irestore eval LIVE1 --model jpeg -b identity --quality 10,20,30,40",
+        "irestore eval LIVE1 --model jpeg -b identity --quality 10,20,30,40 --preset jpeg-color-444",
     ],
     "jpeg-gray": [
         "irestore eval Classic5 --model jpeg-gray -b identity --quality 10,20,30,40",

@@ -83,6 +83,17 @@ def _check_pair(low: np.ndarray, high: np.ndarray, scale: int, path: Path) -> No
         )
 
 
+def load_pairs(paired: tuple[Path, Path], gray: bool, scale: int = 1) -> list[tuple[str, ImagePair]]:
+    """``(input file name, (input, target))`` of two folders matched by sorted file order."""
+    inputs, targets = (list_images(d) for d in paired)
+    if len(inputs) != len(targets):
+        raise DatasetError(f"{paired[0]}: {len(inputs)} inputs but {len(targets)} targets in {paired[1]}")
+    pairs = [(a.name, (_read_stored(a, gray), _read_stored(b, gray))) for a, b in zip(inputs, targets)]
+    for (name, (low, high)), path in zip(pairs, inputs):
+        _check_pair(low, high, scale, path)
+    return pairs
+
+
 class PatchDataset(Dataset[Sample]):
     """Map-style dataset of ``(input, target)`` C x H x W float32 tensor pairs.
 
@@ -91,7 +102,9 @@ class PatchDataset(Dataset[Sample]):
     sample picks one image uniformly from both pools. For SR (a degradation with a ``scale``) the
     input patch is ``patch_size / scale`` and paired inputs must be the targets' size / scale.
     Indices beyond ``len()`` are valid: ``len()`` is only one sample per image, an "epoch".
-    Clean files in ``exclude`` (resolved paths) are held out, e.g. for validation.
+    Clean files in ``exclude`` (resolved paths) are held out, e.g. for validation, and so are pairs
+    whose input file name starts with one of ``paired_holdout``. ``paired_share`` > 0 draws that
+    share of the samples from the pairs (a few large real pairs beside hundreds of clean images).
     """
 
     def __init__(
@@ -104,6 +117,8 @@ class PatchDataset(Dataset[Sample]):
         paired: tuple[Path, Path] | None = None,
         context: int = 16,
         exclude: frozenset[Path] = frozenset(),
+        paired_share: float = 0.0,
+        paired_holdout: tuple[str, ...] = (),
     ) -> None:
         if clean_dirs and degradation is None:
             raise ConfigError("clean training images need a degradation to make inputs")
@@ -112,21 +127,11 @@ class PatchDataset(Dataset[Sample]):
         self.seed = seed
         self.context = context // self.scale * self.scale
         self.clean = [_read_stored(p, gray) for d in clean_dirs for p in list_images(d) if p.resolve() not in exclude]
-        self.pairs = self._load_pairs(paired, gray) if paired else []
+        self.pairs = [pair for name, pair in load_pairs(paired, gray, self.scale) if not name.startswith(paired_holdout or ("\0",))] if paired else []
+        self.paired_share = paired_share if self.pairs and self.clean else 0.0
         if not self.clean and not self.pairs:
             raise ConfigError("no training images: give clean folders or a paired folder")
         self.patch_size = patch_size
-
-    def _load_pairs(self, paired: tuple[Path, Path], gray: bool) -> list[ImagePair]:
-        inputs, targets = (list_images(d) for d in paired)
-        if len(inputs) != len(targets):
-            raise DatasetError(
-                f"{paired[0]}: {len(inputs)} inputs but {len(targets)} targets in {paired[1]}"
-            )
-        pairs = [(_read_stored(a, gray), _read_stored(b, gray)) for a, b in zip(inputs, targets)]
-        for (low, high), path in zip(pairs, inputs):
-            _check_pair(low, high, self.scale, path)
-        return pairs
 
     @property
     def patch_size(self) -> int:
@@ -144,7 +149,11 @@ class PatchDataset(Dataset[Sample]):
         i, size = index if isinstance(index, tuple) else (index, self._patch_size)
         size = _checked_patch_size(size, self.scale)
         rng = np.random.default_rng([self.seed, int(i)])
-        pick = int(rng.integers(len(self)))
+        if self.paired_share > 0:
+            from_pairs = rng.random() < self.paired_share
+            pick = len(self.clean) + int(rng.integers(len(self.pairs))) if from_pairs else int(rng.integers(len(self.clean)))
+        else:
+            pick = int(rng.integers(len(self)))
         if pick < len(self.clean):
             low, high = self._synthetic(self.clean[pick], size, rng)
         else:

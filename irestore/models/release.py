@@ -27,15 +27,17 @@ def scores_from_eval(path: Path) -> tuple[dict, dict, dict]:
     """(model scores, baseline scores, x8 self-ensemble scores) keyed ``dataset`` or ``dataset/level``
     from an eval JSON.
 
-    Scores under an 8-bit-input variant of a preset are keyed ``dataset-8bit``, and scores of the
-    first N images ``dataset[:N]``, so they sit beside, not over, the full published protocol's.
+    Scores under an 8-bit-input variant of a preset are keyed ``dataset-8bit`` (``dataset-444`` for
+    4:4:4 JPEGs), and scores of the first N images ``dataset[:N]``, so they sit beside, not over,
+    the full published protocol's.
     Ensemble scores are kept apart: the headline figure is the single pass users get by default.
     """
     rows = json.loads(Path(path).read_text())["results"]
     model, baselines, ensemble = {}, {}, {}
     for r in rows:
         settings = r.get("settings", {})
-        dataset = r["dataset"] + ("-8bit" if str(r.get("preset", "")).endswith("-8bit") else "")
+        variant = next((v for v in ("-8bit", "-444") if str(r.get("preset", "")).endswith(v)), "")
+        dataset = r["dataset"] + variant
         if settings.get("limit"):
             dataset += f"[:{settings['limit']}]"
         key = dataset if r["level"] in ("", "-", None) else f"{dataset}/{r['level']}"

@@ -35,6 +35,8 @@ class TrainConfig:
     data_root: str = ""
     train_dirs: list[str] = field(default_factory=lambda: ["train/BSD200", "train/T91"])
     paired_dirs: list[str] = field(default_factory=list)  # [input_dir, target_dir] of ready-made pairs
+    paired_share: float = 0.0  # share of samples drawn from the pairs; 0 = in proportion to image counts
+    paired_holdout: list[str] = field(default_factory=list)  # name prefixes of pairs kept out of training, validated on instead
     patch_size: int = 64
     batch_size: int = 8
     patch_schedule: list[list[int]] = field(default_factory=list)
@@ -88,6 +90,8 @@ class TrainConfig:
             (self.log_every > 0 and self.checkpoint_every > 0, "log_every and checkpoint_every must be positive"),
             (self.val_every >= 0 and self.diag_every >= 0, "val_every and diag_every must be >= 0 (0 = never)"),
             (self.val_count > 0 and self.val_crop > 0, "val_count and val_crop must be positive"),
+            (0.0 <= self.paired_share <= 1.0, "paired_share is a share in [0, 1]"),
+            (not self.paired_holdout or bool(self.paired_dirs), "paired_holdout needs paired_dirs"),
             (not self.anneal_by_time or self.time_budget > 0, "anneal_by_time needs a time_budget"),
         ]
         bad = [what for ok, what in problems if not ok]

@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader
 from irestore.data.colour import rgb_to_gray
 from irestore.data.degradations import Degradation, make_degradation
 from irestore.data.noise import quantize_8bit
-from irestore.data.patches import PatchDataset
+from irestore.data.patches import PatchDataset, load_pairs
 from irestore.errors import DatasetError
 from irestore.io import list_images, read_image
 from irestore.train.config import TrainConfig
@@ -72,8 +72,12 @@ def train_dataset(cfg: TrainConfig, root: Path) -> PatchDataset:
             raise DatasetError(f"paired_dirs needs [input_dir, target_dir], got {cfg.paired_dirs}")
         paired = tuple(existing_dirs(root, cfg.paired_dirs, "paired"))
     degradation = build_degradation(cfg, root) if dirs else None
-    held_out = frozenset(p.resolve() for p in val_files(cfg, root)) if cfg.val_every > 0 else frozenset()
-    return PatchDataset(dirs, degradation, cfg.patch_size, cfg.gray, cfg.seed, paired=paired, exclude=held_out)
+    validates_on_clean = cfg.val_every > 0 and not cfg.paired_holdout
+    held_out = frozenset(p.resolve() for p in val_files(cfg, root)) if validates_on_clean else frozenset()
+    return PatchDataset(
+        dirs, degradation, cfg.patch_size, cfg.gray, cfg.seed, paired=paired, exclude=held_out,
+        paired_share=cfg.paired_share, paired_holdout=tuple(cfg.paired_holdout),
+    )
 
 
 def val_files(cfg: TrainConfig, root: Path) -> list[Path]:
@@ -89,11 +93,32 @@ def val_files(cfg: TrainConfig, root: Path) -> list[Path]:
 def val_set(cfg: TrainConfig, root: Path) -> tuple[torch.Tensor, torch.Tensor]:
     """The first ``val_count`` images of the validation folders, each degraded whole with a fixed seed
     (and the ``val_degradation`` settings, e.g. one sigma) as a test image would be, then cut to a
-    centred ``val_crop`` square; stacked as (inputs, targets)."""
+    centred ``val_crop`` square; stacked as (inputs, targets). With ``paired_holdout``, crops of the
+    held-out real pairs instead: real degradations are what such a run is for."""
+    if cfg.paired_holdout:
+        return _held_out_pairs(cfg, root)
     files = val_files(cfg, root)
     degrade = build_degradation(cfg, root, cfg.val_degradation)
     pairs = [_centre_pair(path, _val_image(path, cfg.gray), degrade, cfg.val_crop, cfg.scale, i) for i, path in enumerate(files)]
     return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+
+
+def _held_out_pairs(cfg: TrainConfig, root: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """``val_count`` crops of ``val_crop`` spread over the held-out pairs (along each image's diagonal)."""
+    pairs = [pair for name, pair in load_pairs(tuple(existing_dirs(root, cfg.paired_dirs, "paired")), cfg.gray) if name.startswith(tuple(cfg.paired_holdout))]
+    if not pairs:
+        raise DatasetError(f"paired_holdout {cfg.paired_holdout}: no pair in {cfg.paired_dirs[0]} starts with these names")
+    per_image = -(-cfg.val_count // len(pairs))
+    inputs, targets = [], []
+    for low, high in pairs:
+        h, w = low.shape[:2]
+        side = min(cfg.val_crop, h, w)
+        for k in range(per_image):
+            top, left = (h - side) * (k + 1) // (per_image + 1), (w - side) * (k + 1) // (per_image + 1)
+            for img, out in ((low, inputs), (high, targets)):
+                crop = img[top : top + side, left : left + side].astype(np.float32) / np.float32(np.iinfo(img.dtype).max)
+                out.append(torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))))
+    return torch.stack(inputs[: cfg.val_count]), torch.stack(targets[: cfg.val_count])
 
 
 def _val_image(path: Path, gray: bool) -> np.ndarray:
