@@ -1,6 +1,12 @@
+from pathlib import Path
+
+import cv2
 import numpy as np
 import pytest
 import torch
+
+from irestore.checkpoint import save_checkpoint
+from irestore.models import build_model
 
 torch.set_num_threads(1)
 
@@ -13,3 +19,19 @@ def rng() -> np.random.Generator:
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(0)
+
+
+@pytest.fixture
+def weights(tmp_path: Path) -> Path:
+    """A tiny random denoiser checkpoint: the CLI's whole path in milliseconds."""
+    path = tmp_path / "tiny.safetensors"
+    save_checkpoint(path, build_model("tiny"), {"task": "denoise"})
+    return path
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    """A small colour PNG of noise."""
+    path = tmp_path / "photo.png"
+    cv2.imwrite(str(path), (np.random.default_rng(0).random((24, 36, 3)) * 255).astype(np.uint8))
+    return path

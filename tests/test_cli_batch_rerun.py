@@ -12,23 +12,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 from typer.testing import CliRunner
 
 import irestore.cli.restore as restore
-from irestore.checkpoint import save_checkpoint
 from irestore.cli.main import app
 from irestore.io.claims import claim_path
-from irestore.models import build_model
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def weights(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.safetensors"
-    save_checkpoint(path, build_model("tiny"), {"task": "denoise"})
-    return path
 
 
 def photos(folder: Path, count: int = 3, ext: str = "png", sub: str = "") -> list[Path]:

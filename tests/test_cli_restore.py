@@ -18,20 +18,6 @@ from irestore.models import build_model
 runner = CliRunner()
 
 
-@pytest.fixture
-def weights(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.safetensors"
-    save_checkpoint(path, build_model("tiny"), {"task": "denoise"})
-    return path
-
-
-@pytest.fixture
-def photo(tmp_path: Path) -> Path:
-    path = tmp_path / "photo.png"
-    cv2.imwrite(str(path), (np.random.default_rng(0).random((24, 36, 3)) * 255).astype(np.uint8))
-    return path
-
-
 def invoke(*args: str, input: bytes | None = None):
     return runner.invoke(app, [str(a) for a in args], input=input)
 

@@ -3,8 +3,6 @@
 import json
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -32,13 +30,6 @@ def own(tmp_path: Path) -> Path:
     save_checkpoint(path, build_model("tiny", task="denoise"), {"task": "denoise", "name": "denoise-real"})
     register(path)
     return folder
-
-
-@pytest.fixture
-def photo(tmp_path: Path) -> Path:
-    path = tmp_path / "photo.png"
-    cv2.imwrite(str(path), (np.random.default_rng(0).random((24, 36, 3)) * 255).astype(np.uint8))
-    return path
 
 
 def test_a_checkout_reads_its_top_level_weights_and_an_install_its_packaged_copy(tmp_path, monkeypatch):
