@@ -55,3 +55,7 @@ def test_a_wheel_built_from_the_sdist_ships_every_model_and_restores(tmp_path):
     assert all(Path(r["file"]).is_relative_to(site) and r["params"] for r in listed)
     run([irestore, "denoise", REPO / "examples" / "coffee-noisy.png", "-o", "out.png", "-q"], cwd=empty, env=env)
     assert (empty / "out.png").stat().st_size > 0
+    for phone in ("photo.heic", "photo.avif"):  # what phones write, read by the installed package
+        run([irestore, "denoise", "out.png", "--ext", phone.split(".")[1], "-o", phone, "-q"], cwd=empty, env=env)
+        run([irestore, "denoise", phone, "-o", phone + ".png", "-q"], cwd=empty, env=env)
+        assert (empty / (phone + ".png")).stat().st_size > 0
