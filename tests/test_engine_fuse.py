@@ -1,9 +1,10 @@
 import pytest
 import torch
 
-from irestore.engine.fuse import ChannelsLastLayerNorm, FusedResidual, PointwiseConv, conv1x1, inference_model
+from irestore.engine.fuse import ChannelsLastLayerNorm, FusedResidual, LeanUNet, PointwiseConv, conv1x1, inference_model
 from irestore.engine.tiling import tiled_forward
 from irestore.models import build_model
+from irestore.models.unet import RestorationUNet
 
 
 def _perturbed(model):
@@ -55,6 +56,7 @@ def test_the_inference_model_runs_channels_last_and_is_a_copy():
     assert fused.stem.weight.is_contiguous(memory_format=torch.channels_last)
     assert model.stem.weight.is_contiguous()
     assert fused.stem.weight.data_ptr() != model.stem.weight.data_ptr()
+    assert type(fused) is LeanUNet and type(model) is RestorationUNet
 
 
 def test_pointwise_conv_matches_conv2d_and_keeps_channels_last():

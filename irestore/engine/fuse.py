@@ -21,28 +21,57 @@ model runs channels-last, which the depthwise convolutions need to be fast on th
 On one CPU thread PyTorch sends 1x1 convolutions to its native kernel, whose bias broadcast into a
 channels-last output alone costs more than oneDNN's whole convolution (72 ms vs 22 ms for 16 -> 32
 channels at 1 MP), so every pointwise convolution here calls oneDNN directly when it can.
+
+Without autograd (``torch.inference_mode`` or ``no_grad``) the form also keeps activation memory
+low (issue 36; docs/speed.md, "Activation memory"): a fused block adds its branch into its input in
+place, and runs norm -> expand (-> depthwise) -> gate in bands of rows, so the 2x-wide expanded
+map is never whole; only a conv mixer's gated map (for its channel pool) is. The U-Net drops each
+skip once used and writes its decoder fuse into the skip's storage, band by band, from banded
+up-convolutions. Peak RSS per pixel per unit of width fell from 49-77 to 10-17 bytes
+(``irestore bench --calibrate``) with outputs bitwise equal to the form before. With autograd on,
+everything runs out of place as before.
 """
 
 from __future__ import annotations
 
 import copy
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from irestore.models.unet import RestorationUNet, Upsample
 from irestore.nn.blocks import Residual
 from irestore.nn.global_stats import spatial_mean
-from irestore.nn.mixers import ConvMixer, GatedPointwiseFeedForward
+from irestore.nn.mixers import ConvMixer, GatedPointwiseFeedForward, SimpleGate
 from irestore.nn.norms import ImageLayerNorm, TokenLayerNorm
+from irestore.nn.skips import ConstantSkip, LearnedSkipGate
+
+BAND_BYTES = 1 << 22
+"""Bytes of the widest intermediate in one band of rows on the CPU.
+
+1 and 4 MB bands gave the lowest peak RSS at 4 MP (1.0-1.3 GB), 16 MB ones 5-10% more: glibc
+refills the holes small bands leave, large ones fragment its heap (docs/speed.md, "Activation memory").
+"""
+MAX_BANDS = 16
+"""Bands per map at most: each band is a round of OpenMP parallel regions, which cost much on a busy
+machine unless idle threads sleep. 16 kept the 4 MP peak RSS of uncapped bands; 8 added 15%, 4 doubled
+the activation slope."""
+DEVICE_BAND_BYTES = 1 << 26
+"""Off the CPU every band costs kernel launches and the caching allocator does not fragment so; not measured."""
 
 
 def inference_model(model: nn.Module) -> nn.Module:
     """A channels-last copy of ``model`` in eval mode with foldable residual branches fused.
 
-    The caller's model is left untouched (its parameters are copied, 3 MB for the small model).
+    The caller's model is left untouched (its parameters are copied, 3 MB for the small model); a
+    :class:`RestorationUNet` in the copy becomes a :class:`LeanUNet`.
     """
     fused = copy.deepcopy(model).eval()
+    for module in fused.modules():
+        if type(module) is RestorationUNet:
+            module.__class__ = LeanUNet
     for parent in list(fused.modules()):
         for name, child in list(parent.named_children()):
             if isinstance(child, Residual) and FusedResidual.supports(child):
@@ -108,7 +137,10 @@ def layer_norm_channels(x: Tensor, weight: Tensor, bias: Tensor, eps: float) -> 
 
 
 class FusedResidual(nn.Module):
-    """``x + s * f(norm(x))``: an i-LN or per-token LN pre-norm around a conv mixer or pointwise FFN."""
+    """``x + s * f(norm(x))``: an i-LN or per-token LN pre-norm around a conv mixer or pointwise FFN.
+
+    Without autograd the sum is written into ``x`` (the block owns its input in the inference form).
+    """
 
     def __init__(self, residual: Residual) -> None:
         super().__init__()
@@ -120,54 +152,180 @@ class FusedResidual(nn.Module):
             type(residual.norm) in (ImageLayerNorm, TokenLayerNorm)
             and residual.post_norm is None
             and isinstance(residual.fn, (ConvMixer, GatedPointwiseFeedForward))
+            and type(residual.fn.gate) is SimpleGate
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        fn, norm = self.fn, self.norm
-        if isinstance(norm, ImageLayerNorm):
-            mu, s = norm.statistics(x)
-            mu, s = mu.float().flatten(1), s.float().flatten(1)
-            scale = norm.weight / s
-            h = _conv_after_affine(x, fn.expand, scale, norm.bias - scale * mu)
+        if torch.is_grad_enabled():
+            return self._out_of_place(x)
+        expand, s = self._expansion(x)
+        fn, height = self.fn, x.shape[2]
+        rows = band_rows(x, fn.expand.weight.shape[0])
+        if not isinstance(fn, ConvMixer):
+            project = _conv_then_scale(fn.project, None, s)
+
+            def branch(r0: int, r1: int) -> Tensor:
+                return project(_simple_gate(expand(x[:, :, r0:r1])))
+
+            return add_by_rows(x, branch, rows)
+        gated, halo = None, fn.dw.padding[0]
+        for r0 in range(0, height, rows):
+            r1 = min(r0 + rows, height)
+            a, b = max(r0 - halo, 0), min(r1 + halo, height)
+            h = fn.dw(expand(x[:, :, a:b]))[:, :, r0 - a : r1 - a]
+            if gated is None:
+                gated = _empty_channels_last(h, (h.shape[0], h.shape[1] // 2, height, h.shape[3]))
+            _simple_gate(h, out=gated[:, :, r0:r1])
+            del h
+        project = _conv_then_scale(fn.project, self._channel_gate(gated), s)
+        return add_by_rows(x, lambda r0, r1: project(gated[:, :, r0:r1]), band_rows(gated, gated.shape[1]))
+
+    def _out_of_place(self, x: Tensor) -> Tensor:
+        expand, s = self._expansion(x)
+        h = expand(x)
+        in_scale = None
+        if isinstance(self.fn, ConvMixer):
+            h = _simple_gate(self.fn.dw(h))
+            in_scale = self._channel_gate(h)
         else:
-            s = None
-            h = fn.expand(layer_norm_channels(x, norm.weight, norm.bias, norm.eps))
-        if isinstance(fn, ConvMixer):
-            h = fn.gate(fn.dw(h))
-            gate = fn.channel_gate
-            pooled = spatial_mean(gate, "pool", (h,), lambda t: t.mean(dim=(2, 3), keepdim=True))
-            in_scale = gate.fc(pooled).float().flatten(1)
-        else:
-            h = fn.gate(h)
-            in_scale = None
-        return x + _conv_then_scale(h, fn.project, in_scale, s)
+            h = _simple_gate(h)
+        return x + _conv_then_scale(self.fn.project, in_scale, s)(h)
+
+    def _expansion(self, x: Tensor) -> tuple[Callable[[Tensor], Tensor], Tensor | None]:
+        """The expand conv of the normed input as a function of rows of ``x``, and i-LN's ``s`` (else None)."""
+        norm, conv = self.norm, self.fn.expand
+        if isinstance(norm, TokenLayerNorm):
+            return lambda rows: conv(layer_norm_channels(rows, norm.weight, norm.bias, norm.eps)), None
+        mu, s = norm.statistics(x)
+        mu, s = mu.float().flatten(1), s.float().flatten(1)
+        scale = norm.weight / s
+        return _conv_after_affine(conv, scale, norm.bias - scale * mu), s
+
+    def _channel_gate(self, h: Tensor) -> Tensor:
+        gate = self.fn.channel_gate
+        pooled = spatial_mean(gate, "pool", (h,), lambda t: t.mean(dim=(2, 3), keepdim=True))
+        return gate.fc(pooled).float().flatten(1)
 
 
-def _conv_after_affine(x: Tensor, conv: nn.Conv2d, scale: Tensor, shift: Tensor) -> Tensor:
-    """``conv(scale * x + shift)`` for (B, C) per-channel ``scale`` and ``shift``."""
+def _simple_gate(h: Tensor, out: Tensor | None = None) -> Tensor:
+    """NAFNet's SimpleGate (first channel half times the second), optionally into ``out``."""
+    c = h.shape[1] // 2
+    return torch.mul(h[:, :c], h[:, c:]) if out is None else torch.mul(h[:, :c], h[:, c:], out=out)
+
+
+def _empty_channels_last(like: Tensor, shape: tuple[int, ...]) -> Tensor:
+    return torch.empty(shape, dtype=like.dtype, device=like.device, memory_format=torch.channels_last)
+
+
+def band_rows(x: Tensor, channels: int) -> int:
+    """Rows per band: ``channels`` channels of a band of ``x`` take about :data:`BAND_BYTES`, in at most :data:`MAX_BANDS` bands."""
+    per_row = x.shape[0] * x.shape[3] * channels * x.element_size()
+    budget = BAND_BYTES if x.device.type == "cpu" else DEVICE_BAND_BYTES
+    return max(1, budget // max(per_row, 1), -(-x.shape[2] // MAX_BANDS))
+
+
+def add_by_rows(x: Tensor, branch: Callable[[int, int], Tensor], rows: int) -> Tensor:
+    """``x + branch(rows)`` band by band, into ``x`` itself unless the sum needs a wider dtype."""
+    out = None
+    for r0 in range(0, x.shape[2], rows):
+        r1 = min(r0 + rows, x.shape[2])
+        y = branch(r0, r1)
+        if out is None:
+            dtype = torch.result_type(x, y)
+            out = x if dtype == x.dtype else torch.empty_like(x, dtype=dtype)
+        torch.add(x[:, :, r0:r1], y, out=out[:, :, r0:r1])
+        del y
+    return x if out is None else out
+
+
+class LeanUNet(RestorationUNet):
+    """The inference form's U-Net: the same function, with each full-resolution map freed or reused early.
+
+    With autograd on it is :class:`RestorationUNet` unchanged.
+    """
+
+    def forward_features(self, x: Tensor) -> Tensor:
+        if torch.is_grad_enabled():
+            return super().forward_features(x)
+        feat = self.stem(x)
+        skips = []
+        for encoder, down in zip(self.encoders, self.downs):
+            feat = encoder(feat)
+            skips.append(feat)
+            feat = down(feat)
+        feat = self.middle(feat)
+        for i in reversed(range(self.config.levels)):
+            feat = self._up_and_fuse(i, feat, skips.pop())
+            feat = self.decoders[i](feat)
+        y = self.head(feat)
+        del feat
+        return y + self.base(x)
+
+    def _up_and_fuse(self, i: int, low: Tensor, skip: Tensor) -> Tensor:
+        """``fuse(cat(up(low), skip_scale(skip)))`` in bands of rows, written into ``skip``'s storage."""
+        up, fuse, skip_scale = self.ups[i], self.fuses[i], self.skip_scales[i]
+        scaled = _rowwise_skip(skip_scale, skip)
+        if type(up) is not Upsample or scaled is None:
+            return fuse(torch.cat([up(low), skip_scale(skip)], dim=1))
+        conv, shuffle = up.body
+        height, halo, factor = low.shape[2], conv.padding[0], shuffle.upscale_factor
+        rows = band_rows(low, conv.out_channels)
+        out = None
+        for q0 in range(0, height, rows):
+            q1 = min(q0 + rows, height)
+            a, b = max(q0 - halo, 0), min(q1 + halo, height)
+            r0, r1 = factor * q0, factor * q1
+            upper = shuffle(conv(low[:, :, a:b])[:, :, q0 - a : q1 - a])
+            y = fuse(torch.cat([upper, scaled(skip[:, :, r0:r1])], dim=1))
+            del upper
+            if out is None:
+                same = y.dtype == skip.dtype and y.shape[1] == skip.shape[1]
+                out = skip if same else _empty_channels_last(y, (y.shape[0], y.shape[1], *skip.shape[2:]))
+            out[:, :, r0:r1] = y
+            del y
+        return out
+
+
+def _rowwise_skip(module: nn.Module, skip: Tensor) -> Callable[[Tensor], Tensor] | None:
+    """The skip scaling as a function of rows of ``skip`` (None: not known to act row by row)."""
+    if type(module) is ConstantSkip:
+        return module
+    if type(module) is LearnedSkipGate:
+        gate = module.gate(skip)
+        return lambda rows: rows * gate
+    return None
+
+
+def _conv_after_affine(conv: nn.Module, scale: Tensor, shift: Tensor) -> Callable[[Tensor], Tensor]:
+    """``x -> conv(scale * x + shift)`` for (B, C) per-channel ``scale`` and ``shift``, folded when B is 1."""
     weight = conv.weight.float()
     if scale.shape[0] == 1:
-        folded_weight = weight * scale.view(1, -1, 1, 1)
-        folded_bias = conv.bias.float() + weight.flatten(1) @ shift[0]
-        return conv1x1(x, folded_weight.to(conv.weight.dtype).contiguous(memory_format=torch.channels_last), folded_bias.to(conv.weight.dtype))
+        folded_weight = (weight * scale.view(1, -1, 1, 1)).to(conv.weight.dtype).contiguous(memory_format=torch.channels_last)
+        folded_bias = (conv.bias.float() + weight.flatten(1) @ shift[0]).to(conv.weight.dtype)
+        return lambda x: conv1x1(x, folded_weight, folded_bias)
     b, c = scale.shape
-    normed = torch.addcmul(shift.view(b, c, 1, 1), x, scale.view(b, c, 1, 1)).to(x.dtype)
-    return conv(normed)
+    scale, shift = scale.view(b, c, 1, 1), shift.view(b, c, 1, 1)
+    return lambda x: conv(torch.addcmul(shift, x, scale).to(x.dtype))
 
 
-def _conv_then_scale(h: Tensor, conv: nn.Conv2d, in_scale: Tensor | None, out_scale: Tensor | None) -> Tensor:
-    """``out_scale * conv(in_scale * h)`` for (B, C_in) ``in_scale`` and (B, 1) ``out_scale`` (None: 1)."""
+def _conv_then_scale(conv: nn.Module, in_scale: Tensor | None, out_scale: Tensor | None) -> Callable[[Tensor], Tensor]:
+    """``h -> out_scale * conv(in_scale * h)`` for (B, C_in) ``in_scale`` and (B, 1) ``out_scale`` (None: 1)."""
     scales = [t for t in (in_scale, out_scale) if t is not None]
     if not scales:
-        return conv1x1(h, conv.weight, conv.bias)
+        return lambda h: conv1x1(h, conv.weight, conv.bias)
     if max(t.shape[0] for t in scales) == 1:
         weight, bias = conv.weight.float(), conv.bias.float()
         if out_scale is not None:
             weight, bias = weight * out_scale.view(1, 1, 1, 1), bias * out_scale.view(1)
         if in_scale is not None:
             weight = weight * in_scale.view(1, -1, 1, 1)
-        return conv1x1(h, weight.to(conv.weight.dtype).contiguous(memory_format=torch.channels_last), bias.to(conv.weight.dtype))
-    if in_scale is not None:
-        h = h * in_scale.view(in_scale.shape[0], -1, 1, 1).to(h.dtype)
-    out = conv1x1(h, conv.weight, conv.bias)
-    return out if out_scale is None else out * out_scale.view(-1, 1, 1, 1).to(out.dtype)
+        weight, bias = weight.to(conv.weight.dtype).contiguous(memory_format=torch.channels_last), bias.to(conv.weight.dtype)
+        return lambda h: conv1x1(h, weight, bias)
+
+    def unfolded(h: Tensor) -> Tensor:
+        if in_scale is not None:
+            h = h * in_scale.view(in_scale.shape[0], -1, 1, 1).to(h.dtype)
+        out = conv1x1(h, conv.weight, conv.bias)
+        return out if out_scale is None else out * out_scale.view(-1, 1, 1, 1).to(out.dtype)
+
+    return unfolded

@@ -25,10 +25,15 @@ from irestore.engine.tiling import Grid, run_tiles
 from irestore.errors import IRestoreError
 
 DEFAULT_MEMORY_BUDGET_MB = 1536
-BYTES_PER_PIXEL_PER_CHANNEL = 80
+BYTES_PER_PIXEL_PER_CHANNEL = 20
 """Peak activation bytes per input pixel per unit of model width (fp32, fused inference form).
 
-Measured with ``irestore bench --calibrate`` (docs/speed.md): growth of peak RSS with image size.
+Measured with ``irestore bench --calibrate`` (docs/speed.md, "Activation memory"): growth of peak
+RSS with image size, whole images in fresh processes. The banded, in-place inference form (issue
+36) measured 12.9 (denoise-real) and 9.7 (deblur) over 0.25-1 MP, 15.3 and 15.5 over 0.25-4 MP,
+and 9.7-17.3 over every calibration of it; the form before it 49-77 (the constant was 80). 20
+leaves room for glibc heap fragmentation, which moves peak RSS by up to 250 MB between identical
+4 MP runs.
 """
 MIN_TILE = 128
 GPU_TILE_BATCH = 4
