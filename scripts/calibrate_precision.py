@@ -43,7 +43,11 @@ def scores(command: str, precision: str, threads: int) -> dict[str, float]:
         args = [sys.executable, "-m", "irestore", *_without_baselines(command), "--precision", precision, "--threads", str(threads), "--json", str(report)]
         subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
         rows = json.loads(report.read_text())["results"]
-    return {f"{r['dataset']}/{r['level']}" if r.get("level") else r["dataset"]: r["psnr"] for r in rows}
+    out = {}
+    for r in rows:
+        dataset = r["dataset"] + next((v for v in ("-8bit", "-444") if str(r.get("preset", "")).endswith(v)), "")
+        out[f"{dataset}/{r['level']}" if r.get("level") not in (None, "", "-") else dataset] = r["psnr"]
+    return out
 
 
 def main() -> None:

@@ -1,7 +1,9 @@
 """Print the README's release tables from weights/manifest.json, so no figure is typed by hand.
 
     python scripts/release_table.py [NAME ...]
-    python scripts/release_table.py --readme README.md   # rewrite the block between the markers
+    python scripts/release_table.py --readme docs/models.md   # rewrite the block between the markers
+    python scripts/release_table.py --summary README.md       # the README's short models table
+
 
 One Markdown table per release: a row per test set and level, the model's PSNR (and PSNR-B for
 JPEG, SSIM otherwise) next to every baseline scored in the same run, then the x8 self-ensemble
@@ -11,9 +13,14 @@ JPEG, SSIM otherwise) next to every baseline scored in the same run, then the x8
 import argparse
 from pathlib import Path
 
-from irestore.models.zoo import read_manifest
+from irestore.checkpoint import load_checkpoint
+from irestore.models.complexity import count_parameters
+from irestore.models.headlines import HEADLINES, headline
+from irestore.models.zoo import read_manifest, weights_dir
 
 START, END = "<!-- release tables: start (scripts/release_table.py) -->", "<!-- release tables: end -->"
+SUMMARY_START, SUMMARY_END = "<!-- models summary: start (scripts/release_table.py --summary) -->", "<!-- models summary: end -->"
+
 
 BASELINE_ORDER = ("identity", "bicubic", "nlm", "bm3d")
 LABELS = {"identity": "input", "bicubic": "bicubic", "nlm": "NLM", "bm3d": "BM3D"}
@@ -44,20 +51,46 @@ def table(name: str, entry: dict) -> str:
     return "\n".join(lines) + "\n\n" + commands + "\n"
 
 
+def summary_row(name: str, entry: dict) -> str:
+    h = headline(name, entry)
+    speed = entry.get("speed", {}).get("mp_per_s")
+    model, _ = load_checkpoint(weights_dir() / entry["file"])
+    cells = [
+        f"`{entry['task']}`", f"`{name}`", f"{count_parameters(model) / 1e6:.2f} M", f"{speed:.2f}" if speed else "",
+        h["benchmark"], f"**{h['psnr']:.2f}**",
+        f"{h['baseline']} {h['baseline_psnr']:.2f}{' (pub.)' if h['published'] else ''}" if h["baseline"] else "-",
+        f"{h['anchor']} {h['anchor_psnr']:.2f}" if h["anchor"] else "-",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def summary(models: dict) -> str:
+    header = ["task", "model", "params", "MP/s", "test set", "PSNR", "classical", "published"]
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    order = [n for n in HEADLINES if n in models] + sorted(set(models) - set(HEADLINES))
+    return "\n".join(lines + [summary_row(n, models[n]) for n in order])
+
+
+def replace_block(path: Path, start: str, end: str, text: str) -> None:
+    head, rest = path.read_text().split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n\n{text}\n{end}{tail}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*")
-    parser.add_argument("--readme", type=Path, help="replace the text between the markers in this file")
+    parser.add_argument("--readme", type=Path, help="replace the text between the release-table markers in this file")
+    parser.add_argument("--summary", type=Path, help="replace the text between the models-summary markers in this file")
     args = parser.parse_args()
     models = read_manifest()["models"]
+    if args.summary:
+        replace_block(args.summary, SUMMARY_START, SUMMARY_END, summary(models))
     text = "\n".join(table(name, models[name]) for name in args.names or sorted(models))
-    if not args.readme:
+    if args.readme:
+        replace_block(args.readme, START, END, text)
+    elif not args.summary:
         print(text)
-        return
-    readme = args.readme.read_text()
-    head, rest = readme.split(START, 1)
-    _, tail = rest.split(END, 1)
-    args.readme.write_text(f"{head}{START}\n\n{text}\n{END}{tail}")
 
 
 if __name__ == "__main__":
