@@ -35,3 +35,15 @@ def photo(tmp_path: Path) -> Path:
     path = tmp_path / "photo.png"
     cv2.imwrite(str(path), (np.random.default_rng(0).random((24, 36, 3)) * 255).astype(np.uint8))
     return path
+
+
+def release_folder(folder: Path, name: str, task: str, **measured: dict) -> Path:
+    """A weights folder holding one registered tiny release ``name``, with manifest ``measured`` records."""
+    from irestore.models.release import record, register
+
+    folder.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(folder / f"{name}.safetensors", build_model("tiny", task=task), {"task": task, "name": name})
+    register(folder / f"{name}.safetensors")
+    if measured:
+        record(folder, name, **measured)
+    return folder

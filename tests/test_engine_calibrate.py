@@ -50,16 +50,10 @@ def test_the_cli_runs_the_calibrated_passes_and_exact_forces_full_agreement(tmp_
     import cv2
     from typer.testing import CliRunner
 
-    from irestore.checkpoint import save_checkpoint
     from irestore.cli.main import app
-    from irestore.models.release import record, register
+    from tests.conftest import release_folder
 
-    folder = tmp_path / "weights"
-    folder.mkdir()
-    path = folder / "denoise-real.safetensors"
-    save_checkpoint(path, build_model("tiny", task="denoise"), {"task": "denoise", "name": "denoise-real"})
-    register(path)
-    record(folder, "denoise-real", tiling={"stats_passes": 0}, precision={"bf16_cost_db": 0.5})
+    folder = release_folder(tmp_path / "weights", "denoise-real", "denoise", tiling={"stats_passes": 0}, precision={"bf16_cost_db": 0.5})
     photo = tmp_path / "photo.png"
     cv2.imwrite(str(photo), (_photo(40, 48) * 255).astype(np.uint8))
     runner = CliRunner()

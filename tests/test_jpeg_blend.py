@@ -8,11 +8,9 @@ import cv2
 import numpy as np
 from typer.testing import CliRunner
 
-from irestore.checkpoint import save_checkpoint
 from irestore.cli.main import app
-from irestore.models import build_model
 from irestore.models.jpeg_blend import blend, blend_weight, fitted_weight
-from irestore.models.release import record, register
+from tests.conftest import release_folder
 
 
 def test_the_fitted_weight_is_the_least_squares_share_of_the_change():
@@ -33,12 +31,7 @@ def test_weights_interpolate_between_measured_qualities_and_default_to_the_model
 
 
 def test_a_high_quality_jpeg_is_written_unchanged_and_a_low_one_restored(tmp_path):
-    folder = tmp_path / "weights"
-    folder.mkdir()
-    path = folder / "jpeg.safetensors"
-    save_checkpoint(path, build_model("tiny", task="jpeg"), {"task": "jpeg", "name": "jpeg"})
-    register(path)
-    record(folder, "jpeg", jpeg_blend={"qualities": [10, 80, 90], "weights": [1.0, 1.0, 0.0]})
+    folder = release_folder(tmp_path / "weights", "jpeg", "jpeg", jpeg_blend={"qualities": [10, 80, 90], "weights": [1.0, 1.0, 0.0]})
     rng = np.random.default_rng(1)
     pixels = cv2.GaussianBlur((rng.random((48, 64, 3)) * 255).astype(np.uint8), (5, 5), 0)
     for q in (20, 95):

@@ -244,25 +244,10 @@ class LeanUNet(RestorationUNet):
     With autograd on it is :class:`RestorationUNet` unchanged.
     """
 
-    def forward_features(self, x: Tensor) -> Tensor:
-        if torch.is_grad_enabled():
-            return super().forward_features(x)
-        feat = self.stem(x)
-        skips = []
-        for encoder, down in zip(self.encoders, self.downs):
-            feat = encoder(feat)
-            skips.append(feat)
-            feat = down(feat)
-        feat = self.middle(feat)
-        for i in reversed(range(self.config.levels)):
-            feat = self._up_and_fuse(i, feat, skips.pop())
-            feat = self.decoders[i](feat)
-        y = self.head(feat)
-        del feat
-        return y + self.base(x)
-
     def _up_and_fuse(self, i: int, low: Tensor, skip: Tensor) -> Tensor:
         """``fuse(cat(up(low), skip_scale(skip)))`` in bands of rows, written into ``skip``'s storage."""
+        if torch.is_grad_enabled():
+            return super()._up_and_fuse(i, low, skip)
         up, fuse, skip_scale = self.ups[i], self.fuses[i], self.skip_scales[i]
         scaled = _rowwise_skip(skip_scale, skip)
         if type(up) is not Upsample or scaled is None:

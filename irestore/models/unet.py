@@ -88,10 +88,15 @@ class RestorationUNet(nn.Module):
             feat = down(feat)
         feat = self.middle(feat)
         for i in reversed(range(self.config.levels)):
-            feat = self.ups[i](feat)
-            feat = self.fuses[i](torch.cat([feat, self.skip_scales[i](skips[i])], dim=1))
+            feat = self._up_and_fuse(i, feat, skips.pop())
             feat = self.decoders[i](feat)
-        return self.head(feat) + self.base(x)
+        y = self.head(feat)
+        del feat  # the widest full-resolution map need not outlive the head
+        return y + self.base(x)
+
+    def _up_and_fuse(self, i: int, low: Tensor, skip: Tensor) -> Tensor:
+        """Decoder level ``i``'s input: the upsampled lower level beside its scaled long skip."""
+        return self.fuses[i](torch.cat([self.ups[i](low), self.skip_scales[i](skip)], dim=1))
 
     def base(self, x: Tensor) -> Tensor:
         """The global residual: the input itself, or its bilinear upsampling for super-resolution."""
