@@ -275,3 +275,13 @@ def test_diagnose_tables():
     for table in (block_table(report), skip_table(report)):
         assert_whole(table, shown(table, None, terminal(80)), 80)
         assert_whole(table, shown(table, None, Console(file=io.StringIO(), width=80)))
+
+
+def test_the_shipped_models_show_name_task_params_speed_and_headline_at_80_columns():
+    from irestore.cli.main import app
+
+    text = ANSI.sub("", runner.invoke(app, ["models"], env=TERMINAL).output)
+    header = next(line for line in text.splitlines() if line.startswith("name"))
+    for column in ("task", "params", "MP/s", "benchmark", "PSNR", "baseline"):
+        assert column in header
+    assert all(len(line) <= 80 for line in text.splitlines())

@@ -51,7 +51,7 @@ def models_table(rows: list[dict], folder: Path) -> Table:
     )
     for r, speed in zip(rows, speeds):
         h = r.get("headline")
-        base = f"{h['baseline']} {h['baseline_psnr']:.2f}{' (pub.)' if h.get('published') else ''}" if h and h["baseline"] else "-"
+        base = f"{h['baseline']} {h['baseline_psnr']:.2f}{'*' if h.get('published') else ''}" if h and h["baseline"] else "-"
         mp_per_s = [f"{speed['mp_per_s']:.2f}" if "mp_per_s" in speed else "-"] if measured else []
         table.add_row(
             r["name"],
@@ -70,6 +70,8 @@ def models_table(rows: list[dict], folder: Path) -> Table:
         if how else "GFLOPs/MP: compute per output megapixel (the manifest records no speed yet: measure MP/s with `irestore bench`).",
         f"weights: {folder}; every score, file and sha256: `irestore models --json`.",
     ]
+    if any((r.get("headline") or {}).get("published") for r in rows):
+        table.notes.insert(0, "*: a published figure, not measured here.")
     if not rows:
         table.notes.insert(0, "no release weights yet: see README, 'Release weights'")
     return table
