@@ -13,10 +13,9 @@ JPEG, SSIM otherwise) next to every baseline scored in the same run, then the x8
 import argparse
 from pathlib import Path
 
-from irestore.checkpoint import load_checkpoint
-from irestore.models.complexity import count_parameters
+from irestore.cli.models_cmd import model_rows
 from irestore.models.headlines import HEADLINES, headline
-from irestore.models.zoo import read_manifest, weights_dir
+from irestore.models.zoo import read_manifest
 
 START, END = "<!-- release tables: start (scripts/release_table.py) -->", "<!-- release tables: end -->"
 SUMMARY_START, SUMMARY_END = "<!-- models summary: start (scripts/release_table.py --summary) -->", "<!-- models summary: end -->"
@@ -51,12 +50,11 @@ def table(name: str, entry: dict) -> str:
     return "\n".join(lines) + "\n\n" + commands + "\n"
 
 
-def summary_row(name: str, entry: dict) -> str:
+def summary_row(name: str, entry: dict, params: int) -> str:
     h = headline(name, entry)
     speed = entry.get("speed", {}).get("mp_per_s")
-    model, _ = load_checkpoint(weights_dir() / entry["file"])
     cells = [
-        f"`{entry['task']}`", f"`{name}`", f"{count_parameters(model) / 1e6:.2f} M", f"{speed:.2f}" if speed else "",
+        f"`{entry['task']}`", f"`{name}`", f"{params / 1e6:.2f} M", f"{speed:.2f}" if speed else "",
         h["benchmark"], f"**{h['psnr']:.2f}**",
         f"{h['baseline']} {h['baseline_psnr']:.2f}{' (pub.)' if h['published'] else ''}" if h["baseline"] else "-",
         f"{h['anchor']} {h['anchor_psnr']:.2f}" if h["anchor"] else "-",
@@ -68,7 +66,8 @@ def summary(models: dict) -> str:
     header = ["task", "model", "params", "MP/s", "test set", "PSNR", "classical", "published"]
     lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     order = [n for n in HEADLINES if n in models] + sorted(set(models) - set(HEADLINES))
-    return "\n".join(lines + [summary_row(n, models[n]) for n in order])
+    params = {row["name"]: row["params"] for row in model_rows()}  # as `irestore models` counts them
+    return "\n".join(lines + [summary_row(n, models[n], params[n]) for n in order])
 
 
 def replace_block(path: Path, start: str, end: str, text: str) -> None:

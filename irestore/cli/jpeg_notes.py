@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from irestore.io.jpeg_quality import JpegInfo, jpeg_info
 
 DEFAULT_RANGE = (10, 60)
@@ -15,7 +13,7 @@ def trained_range(meta: dict) -> tuple[int, int]:
     return int(low), int(high)
 
 
-def inspect_jpeg(source: str | Path, data: bytes | None, meta: dict) -> tuple[JpegInfo | None, str | None]:
+def inspect_jpeg(data: bytes, meta: dict) -> tuple[JpegInfo | None, str | None]:
     """The file's compression and, when the model may not suit it, a one-line warning.
 
     A file that is not a JPEG (a PNG screenshot of a JPEG, say) is restored all the same, but the
@@ -23,8 +21,6 @@ def inspect_jpeg(source: str | Path, data: bytes | None, meta: dict) -> tuple[Jp
     below it with a model that has not seen it (above it, the change is weighted down instead, see
     :mod:`irestore.models.jpeg_blend`).
     """
-    if data is None:
-        data = Path(source).read_bytes()
     info = jpeg_info(data)
     low, high = trained_range(meta)
     if info is None:

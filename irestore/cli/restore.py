@@ -21,7 +21,7 @@ from irestore.engine import Restorer
 from irestore.engine.calibrate import EXACT_PASSES
 from irestore.engine.device import choose_precision, resolve_device
 from irestore.errors import IRestoreError
-from irestore.io import decode_image, encode_image, read_image, write_image
+from irestore.io import decode_image, encode_image, read_bytes, write_image
 from irestore.io.atomic import OutputExistsError
 from irestore.io.claims import OutputClaimedError, claim_output
 from irestore.models.zoo import LoadedModel, load_model, release_name
@@ -187,11 +187,8 @@ def _restore_job(job: Job, chooser: ModelChooser, run: RunOptions, claims: ExitS
         if target.exists():  # finished by another process between the check above and the claim
             job.status, job.reason = "skipped", "output exists"
             return
-    data = sys.stdin.buffer.read() if job.source == STDIO else None
-    if data is not None:
-        image = decode_image(data, name="<stdin>", max_pixels=run.max_pixels)
-    else:
-        image = read_image(job.source, max_pixels=run.max_pixels)
+    data = sys.stdin.buffer.read() if job.source == STDIO else read_bytes(job.source)
+    image = decode_image(data, name="<stdin>" if job.source == STDIO else job.source, max_pixels=run.max_pixels)
     for note in image.notes:
         job.warnings.append(f"{note} restored")
         stderr.print(f"irestore: warning: {image.source}: {note} restored", markup=False, highlight=False, soft_wrap=True)
@@ -209,12 +206,12 @@ def _restore_job(job: Job, chooser: ModelChooser, run: RunOptions, claims: ExitS
     job.size, job.status = f"{w}x{h}", "ok"
 
 
-def _jpeg_weight(job: Job, source: str, data: bytes | None, loaded: LoadedModel, quiet: bool) -> float:
+def _jpeg_weight(job: Job, source: str, data: bytes, loaded: LoadedModel, quiet: bool) -> float:
     """How much of the model's change to keep for this file (:mod:`irestore.models.jpeg_blend`).
 
     The quality read from the file goes to the report and a note line; a quality the model was not
     trained for is a warning."""
-    info, warning = inspect_jpeg(job.source, data, loaded.meta)
+    info, warning = inspect_jpeg(data, loaded.meta)
     job.details["jpeg"] = info.to_dict() if info else None
     weight = blend_weight(info.quality, loaded.entry.get("jpeg_blend")) if info else 1.0
     if info is not None:

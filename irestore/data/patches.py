@@ -12,6 +12,7 @@ away, so blur kernels and bicubic taps at the patch edge see real image content 
 whole test image rather than padding.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -83,14 +84,15 @@ def _check_pair(low: np.ndarray, high: np.ndarray, scale: int, path: Path) -> No
         )
 
 
-def load_pairs(paired: tuple[Path, Path], gray: bool, scale: int = 1) -> list[tuple[str, ImagePair]]:
-    """``(input file name, (input, target))`` of two folders matched by sorted file order."""
+def load_pairs(paired: tuple[Path, Path], gray: bool, scale: int = 1, keep: Callable[[str], bool] = lambda name: True) -> list[tuple[str, ImagePair]]:
+    """``(input file name, (input, target))`` of two folders matched by sorted file order; only the
+    pairs whose input name ``keep`` accepts are read (full-size photo pairs weigh ~100 MB each)."""
     inputs, targets = (list_images(d) for d in paired)
     if len(inputs) != len(targets):
         raise DatasetError(f"{paired[0]}: {len(inputs)} inputs but {len(targets)} targets in {paired[1]}")
-    pairs = [(a.name, (_read_stored(a, gray), _read_stored(b, gray))) for a, b in zip(inputs, targets)]
-    for (name, (low, high)), path in zip(pairs, inputs):
-        _check_pair(low, high, scale, path)
+    pairs = [(a.name, (_read_stored(a, gray), _read_stored(b, gray))) for a, b in zip(inputs, targets) if keep(a.name)]
+    for name, (low, high) in pairs:
+        _check_pair(low, high, scale, paired[0] / name)
     return pairs
 
 
@@ -127,7 +129,10 @@ class PatchDataset(Dataset[Sample]):
         self.seed = seed
         self.context = context // self.scale * self.scale
         self.clean = [_read_stored(p, gray) for d in clean_dirs for p in list_images(d) if p.resolve() not in exclude]
-        self.pairs = [pair for name, pair in load_pairs(paired, gray, self.scale) if not name.startswith(paired_holdout or ("\0",))] if paired else []
+        def trained(name: str) -> bool:
+            return not (paired_holdout and name.startswith(paired_holdout))
+
+        self.pairs = [pair for _, pair in load_pairs(paired, gray, self.scale, keep=trained)] if paired else []
         self.paired_share = paired_share if self.pairs and self.clean else 0.0
         if not self.clean and not self.pairs:
             raise ConfigError("no training images: give clean folders or a paired folder")

@@ -2,7 +2,7 @@
 
 from irestore.io.image import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, Image
 from irestore.io.listing import list_images
-from irestore.io.read import decode_image, read_image
+from irestore.io.read import decode_image, read_bytes, read_image
 from irestore.io.write import encode_image, output_format, write_image
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "encode_image",
     "list_images",
     "output_format",
+    "read_bytes",
     "read_image",
     "write_image",
 ]

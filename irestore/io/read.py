@@ -28,17 +28,22 @@ _PAGE_WORD = {"tiff": "page", "heic": "image"}
 
 def read_image(path: str | Path, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image:
     """Read a PNG, JPEG, TIFF, WebP, BMP, HEIC or AVIF file; the file is opened read-only and never modified."""
+    return decode_image(read_bytes(path), name=str(path), max_pixels=max_pixels)
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """An image file's encoded bytes, read-only, with one-line errors (callers that also inspect
+    the encoding, e.g. a JPEG's tables, read the file once and decode with :func:`decode_image`)."""
     path = Path(path)
     if path.is_dir():
         raise ImageReadError(f"{path}: is a folder, not an image file")
     try:
         with open(path, "rb") as file:
-            data = file.read()
+            return file.read()
     except FileNotFoundError:
         raise ImageReadError(f"{path}: no such file") from None
     except OSError as error:
         raise ImageReadError(f"{path}: cannot open ({error.strerror or one_line(error)})") from None
-    return decode_image(data, name=str(path), max_pixels=max_pixels)
 
 
 def decode_image(data: bytes, *, name: str = "<stdin>", max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image:

@@ -105,7 +105,8 @@ def val_set(cfg: TrainConfig, root: Path) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _held_out_pairs(cfg: TrainConfig, root: Path) -> tuple[torch.Tensor, torch.Tensor]:
     """``val_count`` crops of ``val_crop`` spread over the held-out pairs (along each image's diagonal)."""
-    pairs = [pair for name, pair in load_pairs(tuple(existing_dirs(root, cfg.paired_dirs, "paired")), cfg.gray) if name.startswith(tuple(cfg.paired_holdout))]
+    folders = tuple(existing_dirs(root, cfg.paired_dirs, "paired"))
+    pairs = [pair for _, pair in load_pairs(folders, cfg.gray, keep=lambda name: name.startswith(tuple(cfg.paired_holdout)))]
     if not pairs:
         raise DatasetError(f"paired_holdout {cfg.paired_holdout}: no pair in {cfg.paired_dirs[0]} starts with these names")
     per_image = -(-cfg.val_count // len(pairs))
