@@ -72,7 +72,13 @@ def test_held_out_pairs_are_validated_on_and_never_trained_on(tmp_path):
     inputs, targets = val_set(cfg, tmp_path)
     assert inputs.shape == targets.shape == (5, 3, 32, 32)
     assert float((inputs - targets).abs().mean()) > 0.03
-    assert train(cfg, progress=False).step == 4
+    result = train(cfg, progress=False)
+    assert result.step == 4
+    from irestore.train.export import release_info
+
+    info = release_info(cfg, torch.load(result.run_dir / "last.pt", weights_only=False))
+    assert info["val"]["data"] == ["noisy/canon_b* (held out)", "noisy/nikon_b* (held out)"]
+    assert info["training_data"] == ["clean_only", "noisy (pairs, 50% of samples)"]
 
 
 def test_paired_holdout_needs_pairs(tmp_path):

@@ -42,18 +42,25 @@ def release_info(cfg: TrainConfig, state: dict[str, Any]) -> dict[str, Any]:
         "variant": {"noise": noise, "gray": cfg.gray, "scale": cfg.scale},
         "channels": cfg.channels,
         "scale": cfg.scale,
-        "training_data": list(cfg.train_dirs),
+        "training_data": list(cfg.train_dirs) + [f"{cfg.paired_dirs[0]} (pairs, {cfg.paired_share:.0%} of samples)"] * bool(cfg.paired_dirs),
         "degradation": state.get("degradation", cfg.task),
         "steps": int(state["step"]),
         "wall_time_s": round(float(state.get("wall_time", 0.0)), 1),
         "hardware": state.get("hardware", hardware()),
         "weights": f"{'best ' if best else ''}EMA at step {state['best_step'] if best else state['step']}",
         **({"initialized_from": state["init"]} if state.get("init") else {}),
-        "val": {"data": list(cfg.val_dirs), "count": cfg.val_count, "crop": cfg.val_crop, **(state.get("best_val") or state.get("last_val") or {})},
+        "val": {"data": _validation_data(cfg), "count": cfg.val_count, "crop": cfg.val_crop, **(state.get("best_val") or state.get("last_val") or {})},
         "recipe": cfg.to_dict(),
         "irestore_version": irestore.__version__,
         "licence": LICENCE,
     }
+
+
+def _validation_data(cfg: TrainConfig) -> list[str]:
+    """What the run validated on: crops of its held-out pairs, or its validation folders."""
+    if cfg.paired_holdout:
+        return [f"{cfg.paired_dirs[0]}/{name}* (held out)" for name in cfg.paired_holdout]
+    return list(cfg.val_dirs)
 
 
 def export_state(state: dict[str, Any], out: Path, *, half: bool = False) -> str:
