@@ -53,9 +53,9 @@ def test_fused_blocks_share_whole_image_statistics_under_tiling(norm):
 def test_the_inference_model_runs_channels_last_and_is_a_copy():
     model = build_model("tiny")
     fused = inference_model(model)
-    assert fused.stem.weight.is_contiguous(memory_format=torch.channels_last)
+    assert fused.stem.module.weight.is_contiguous(memory_format=torch.channels_last)
     assert model.stem.weight.is_contiguous()
-    assert fused.stem.weight.data_ptr() != model.stem.weight.data_ptr()
+    assert fused.stem.module.weight.data_ptr() != model.stem.weight.data_ptr()
     assert type(fused) is LeanUNet and type(model) is RestorationUNet
 
 
@@ -81,3 +81,28 @@ def test_inference_model_runs_under_bf16_autocast():
     with torch.no_grad():
         expected = model(x)
     assert (got - expected).abs().mean() < 0.02
+
+
+def test_under_bf16_the_full_resolution_stream_stays_float32_and_closer_to_fp32():
+    torch.manual_seed(3)
+    model = build_model("tiny")
+    fused = inference_model(model)
+    seen = {}
+
+    def record(name):
+        def hook(_module, _inputs, out):
+            seen[name] = out.dtype
+
+        return hook
+
+    fused.encoders[0].register_forward_hook(record("encoders"))
+    fused.decoders[0].register_forward_hook(record("decoders"))
+    fused.encoders[1].register_forward_hook(record("low"))
+    x = torch.rand(1, 3, 32, 40).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        expected = model(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            got, plain = fused(x), model(x)
+    assert seen == {"encoders": torch.float32, "low": torch.bfloat16, "decoders": torch.float32}
+    assert got.dtype == torch.float32
+    assert (got - expected).abs().mean() < (plain.float() - expected).abs().mean()
