@@ -69,3 +69,18 @@ def test_releases_are_timed_with_their_calibrated_passes_unless_told(tmp_path, m
     assert run_case(Case("jpeg", 0.005, threads=1, tile=32, stats_passes=2))["passes"] == 3
     cases = plan_cases(["jpeg"], sizes=(4,), threads=(2,), ensembles=(False,), backends=("torch",), passes=(None, 2))
     assert [c.stats_passes for c in cases] == [None, 2]
+
+
+def test_the_gpu_timing_script_runs_on_the_cpu_and_writes_its_table(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu_speed.py"
+    args = ["--device", "cpu", "--sizes", "0.01", "--models", "sr-x2", "--precisions", "fp32,fp16", "--out", str(tmp_path)]
+    subprocess.run([sys.executable, str(script), *args], check=True, capture_output=True, timeout=300)
+    rows = json.loads((tmp_path / "gpu_speed.json").read_text())
+    timed = [r for r in rows if "error" not in r]
+    assert {r["precision"] for r in timed} == {"fp32"} and all(r["agreement_db"] == math.inf for r in timed)
+    assert all("not supported on the CPU" in r["error"] for r in rows if r["precision"] == "fp16")
+    assert "| sr-x2 |" in (tmp_path / "gpu_speed.md").read_text()

@@ -83,6 +83,13 @@ def test_inference_model_runs_under_bf16_autocast():
     assert (got - expected).abs().mean() < 0.02
 
 
+def test_a_plain_residual_body_has_an_inference_form():
+    model = build_model("tiny", task="sr", scale=2, enc_blocks=(), dec_blocks=(), heads=(1,), mid_blocks=2).eval()
+    x = torch.rand(1, 3, 10, 14)
+    with torch.no_grad():
+        assert torch.allclose(inference_model(model)(x), model(x), atol=1e-5)
+
+
 def test_under_bf16_the_full_resolution_stream_stays_float32_and_closer_to_fp32():
     torch.manual_seed(3)
     model = build_model("tiny")

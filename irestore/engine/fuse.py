@@ -79,7 +79,8 @@ def inference_model(model: nn.Module) -> nn.Module:
         if type(module) is RestorationUNet:
             module.__class__ = LeanUNet
             module.stem, module.head = Float32(module.stem), Float32(module.head)
-            module.fuses[0] = Float32(module.fuses[0])
+            if module.config.levels:
+                module.fuses[0] = Float32(module.fuses[0])
     for parent in list(fused.modules()):
         for name, child in list(parent.named_children()):
             if isinstance(child, Residual) and FusedResidual.supports(child):
