@@ -146,3 +146,11 @@ def test_relative_folders_resolve_against_the_data_root(tmp_path, monkeypatch):
     assert existing_dirs(tmp_path, ["train/set", str(tmp_path)], "training") == [tmp_path / "train" / "set", tmp_path]
     with pytest.raises(DatasetError, match=r"missing: training folder not found \(set --data-dir"):
         existing_dirs(tmp_path, ["missing"], "training")
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*/*.toml")), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_each_recipe_and_study_config_loads_and_builds_its_model(path):
+    from irestore.train.loop import model_for
+
+    cfg = load_config(path)
+    assert model_for(cfg).config.scale == cfg.scale
