@@ -130,3 +130,22 @@ def test_resumed_run_sees_the_same_batches_with_workers_or_without(colour_dir):
     resumed = next(iter(DataLoader(dataset, batch_sampler=_step_batches(2, 3, 2), num_workers=1)))
     assert batches[0][0].shape == (2, 3, 16, 16) and batches[2][0].shape == (2, 3, 24, 24)
     assert torch.equal(resumed[0], batches[2][0]) and torch.equal(resumed[1], batches[2][1])
+
+
+def test_a_downscaled_folder_is_loaded_as_block_means_and_others_are_not(tmp_path):
+    photos = _write_images(tmp_path / "photos", [(41, 62, 3)], seed=4)
+    small = _write_images(tmp_path / "small", [(20, 24, 3)], seed=5)
+    data = PatchDataset([photos, small], HalfBrightness(), 8, gray=False, seed=0, downscale={photos: 4})
+    stored = cv2.imread(str(photos / "img0.png"))[..., ::-1].astype(np.float64)
+    expected = stored[:40, :60].reshape(10, 4, 15, 4, 3).mean(axis=(1, 3))
+    assert data.clean[0].shape == (10, 15, 3) and data.clean[1].shape == (20, 24, 3)
+    assert np.abs(data.clean[0] - expected).max() <= 0.5 + 1e-6
+
+
+def test_downscale_must_name_a_training_folder_with_an_integer_factor():
+    from irestore.train import TrainConfig
+
+    with pytest.raises(ConfigError, match="downscale names folders of train_dirs"):
+        TrainConfig(train_dirs=["a"], downscale={"b": 4})
+    with pytest.raises(ConfigError, match="integers >= 1"):
+        TrainConfig(train_dirs=["a"], downscale={"a": 0.5})

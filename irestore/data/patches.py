@@ -28,10 +28,19 @@ Sample = tuple[torch.Tensor, torch.Tensor]
 ImagePair = tuple[np.ndarray, np.ndarray]
 
 
-def _read_stored(path: Path, gray: bool) -> np.ndarray:
-    """H x W x C RGB as uint8 (uint16 for 16-bit files): a quarter of float32's memory."""
+def _read_stored(path: Path, gray: bool, downscale: int = 1) -> np.ndarray:
+    """H x W x C RGB as uint8 (uint16 for 16-bit files): a quarter of float32's memory.
+
+    ``downscale`` > 1 averages each ``downscale`` x ``downscale`` block: a full-size camera photo,
+    even a mean of many shots, keeps noise and JPEG blocks that a clean target must not have, and a
+    4x area reduction averages them away (noise std / 4) while keeping a 1.5-2 MP photo of detail.
+    """
     image = read_image(path)
     pixels = image.pixels
+    if downscale > 1:
+        h, w = pixels.shape[0] // downscale * downscale, pixels.shape[1] // downscale * downscale
+        blocks = pixels[:h, :w].reshape(h // downscale, downscale, w // downscale, downscale, -1)
+        pixels = blocks.mean(axis=(1, 3), dtype=np.float32)
     if gray and pixels.shape[2] == 3:
         pixels = rgb_to_gray(pixels)
     if not gray and pixels.shape[2] == 1:
@@ -104,6 +113,7 @@ class PatchDataset(Dataset[Sample]):
     sample picks one image uniformly from both pools. For SR (a degradation with a ``scale``) the
     input patch is ``patch_size / scale`` and paired inputs must be the targets' size / scale.
     Indices beyond ``len()`` are valid: ``len()`` is only one sample per image, an "epoch".
+    ``downscale`` maps a clean folder to the factor its images are shrunk by when loaded.
     Clean files in ``exclude`` (resolved paths) are held out, e.g. for validation, and so are pairs
     whose input file name starts with one of ``paired_holdout``. ``paired_share`` > 0 draws that
     share of the samples from the pairs (a few large real pairs beside hundreds of clean images).
@@ -121,6 +131,7 @@ class PatchDataset(Dataset[Sample]):
         exclude: frozenset[Path] = frozenset(),
         paired_share: float = 0.0,
         paired_holdout: tuple[str, ...] = (),
+        downscale: dict[Path, int] | None = None,
     ) -> None:
         if clean_dirs and degradation is None:
             raise ConfigError("clean training images need a degradation to make inputs")
@@ -128,7 +139,8 @@ class PatchDataset(Dataset[Sample]):
         self.scale = int(getattr(degradation, "scale", 1))
         self.seed = seed
         self.context = context // self.scale * self.scale
-        self.clean = [_read_stored(p, gray) for d in clean_dirs for p in list_images(d) if p.resolve() not in exclude]
+        shrink = downscale or {}
+        self.clean = [_read_stored(p, gray, shrink.get(d, 1)) for d in clean_dirs for p in list_images(d) if p.resolve() not in exclude]
         def trained(name: str) -> bool:
             return not (paired_holdout and name.startswith(paired_holdout))
 

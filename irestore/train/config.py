@@ -34,6 +34,7 @@ class TrainConfig:
     # data
     data_root: str = ""
     train_dirs: list[str] = field(default_factory=lambda: ["train/BSD200", "train/T91"])
+    downscale: dict[str, Any] = field(default_factory=dict)  # train folder -> factor its images shrink by on loading (full-size photos)
     paired_dirs: list[str] = field(default_factory=list)  # [input_dir, target_dir] of ready-made pairs
     paired_share: float = 0.0  # share of samples drawn from the pairs; 0 = in proportion to image counts
     paired_holdout: list[str] = field(default_factory=list)  # name prefixes of pairs kept out of training, validated on instead
@@ -93,6 +94,8 @@ class TrainConfig:
             (0.0 <= self.paired_share <= 1.0, "paired_share is a share in [0, 1]"),
             (not self.paired_holdout or bool(self.paired_dirs), "paired_holdout needs paired_dirs"),
             (not self.anneal_by_time or self.time_budget > 0, "anneal_by_time needs a time_budget"),
+            (set(self.downscale) <= set(self.train_dirs), "downscale names folders of train_dirs"),
+            (all(type(f) is int and f >= 1 for f in self.downscale.values()), "downscale factors are integers >= 1"),
         ]
         bad = [what for ok, what in problems if not ok]
         if bad:

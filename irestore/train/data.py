@@ -74,9 +74,10 @@ def train_dataset(cfg: TrainConfig, root: Path) -> PatchDataset:
     degradation = build_degradation(cfg, root) if dirs else None
     validates_on_clean = cfg.val_every > 0 and not cfg.paired_holdout
     held_out = frozenset(p.resolve() for p in val_files(cfg, root)) if validates_on_clean else frozenset()
+    downscale = {resolve(root, folder): factor for folder, factor in cfg.downscale.items()}
     return PatchDataset(
         dirs, degradation, cfg.patch_size, cfg.gray, cfg.seed, paired=paired, exclude=held_out,
-        paired_share=cfg.paired_share, paired_holdout=tuple(cfg.paired_holdout),
+        paired_share=cfg.paired_share, paired_holdout=tuple(cfg.paired_holdout), downscale=downscale,
     )
 
 
