@@ -42,7 +42,7 @@ def release_info(cfg: TrainConfig, state: dict[str, Any]) -> dict[str, Any]:
         "variant": {"noise": noise, "gray": cfg.gray, "scale": cfg.scale},
         "channels": cfg.channels,
         "scale": cfg.scale,
-        "training_data": list(cfg.train_dirs) + [f"{cfg.paired_dirs[0]} (pairs, {cfg.paired_share:.0%} of samples)"] * bool(cfg.paired_dirs),
+        "training_data": _training_data(cfg),
         "degradation": state.get("degradation", cfg.task),
         "steps": int(state["step"]),
         "wall_time_s": round(float(state.get("wall_time", 0.0)), 1),
@@ -54,6 +54,13 @@ def release_info(cfg: TrainConfig, state: dict[str, Any]) -> dict[str, Any]:
         "irestore_version": irestore.__version__,
         "licence": LICENCE,
     }
+
+
+def _training_data(cfg: TrainConfig) -> list[str]:
+    folders = list(cfg.train_dirs)
+    if cfg.paired_dirs:
+        folders.append(f"{cfg.paired_dirs[0]} (pairs, {cfg.paired_share:.0%} of samples)")
+    return folders
 
 
 def _validation_data(cfg: TrainConfig) -> list[str]:
