@@ -81,6 +81,28 @@ def test_held_out_pairs_are_validated_on_and_never_trained_on(tmp_path):
     assert info["training_data"] == ["clean_only", "noisy (pairs, 50% of samples)"]
 
 
+def test_held_out_pairs_can_be_validated_beside_synthetic_crops_held_out_of_training(tmp_path):
+    from irestore.train.data import train_dataset, val_set
+
+    rng = np.random.default_rng(6)
+    _pairs(tmp_path, ["canon_a", "canon_b"], rng)
+    (tmp_path / "clean_only").mkdir()
+    for i in range(4):
+        cv2.imwrite(str(tmp_path / "clean_only" / f"{i}.png"), (rng.random((48, 48, 3)) * 255).astype(np.uint8))
+    cfg = TrainConfig(
+        name="mix", task="denoise-gaussian", model="tiny", data_root=str(tmp_path), train_dirs=["clean_only"], val_dirs=["clean_only"],
+        paired_dirs=["noisy", "clean"], paired_holdout=["canon_b"], val_count=3, val_synthetic=2, val_crop=32,
+    )
+    inputs, targets = val_set(cfg, tmp_path)
+    assert inputs.shape == targets.shape == (5, 3, 32, 32)
+    assert len(train_dataset(cfg, tmp_path).clean) == 2
+    from irestore.train.export import _validation_data
+
+    assert _validation_data(cfg) == ["noisy/canon_b* (held out)", "clean_only (first 2, synthetic)"]
+    with pytest.raises(Exception, match="val_synthetic"):
+        TrainConfig(name="p", model="tiny", val_synthetic=2)
+
+
 def test_paired_holdout_needs_pairs(tmp_path):
     with pytest.raises(Exception, match="paired_holdout needs paired_dirs"):
         TrainConfig(name="p", model="tiny", paired_holdout=["x"])

@@ -58,6 +58,7 @@ class TrainConfig:
     # validation, logging, checkpoints
     val_dirs: list[str] = field(default_factory=lambda: ["test/CBSD68"])
     val_count: int = 10
+    val_synthetic: int = 0  # with paired_holdout: also this many synthetic crops from val_dirs (held out of training)
     val_crop: int = 128
     val_degradation: dict[str, Any] = field(default_factory=dict)
     val_every: int = 250
@@ -93,6 +94,7 @@ class TrainConfig:
             (self.val_count > 0 and self.val_crop > 0, "val_count and val_crop must be positive"),
             (0.0 <= self.paired_share <= 1.0, "paired_share is a share in [0, 1]"),
             (not self.paired_holdout or bool(self.paired_dirs), "paired_holdout needs paired_dirs"),
+            (self.val_synthetic >= 0 and (not self.val_synthetic or bool(self.paired_holdout)), "val_synthetic is a count >= 0 and needs paired_holdout"),
             (not self.anneal_by_time or self.time_budget > 0, "anneal_by_time needs a time_budget"),
             (set(self.downscale) <= set(self.train_dirs), "downscale names folders of train_dirs"),
             (all(type(f) is int and f >= 1 for f in self.downscale.values()), "downscale factors are integers >= 1"),

@@ -72,7 +72,7 @@ def train_dataset(cfg: TrainConfig, root: Path) -> PatchDataset:
             raise DatasetError(f"paired_dirs needs [input_dir, target_dir], got {cfg.paired_dirs}")
         paired = tuple(existing_dirs(root, cfg.paired_dirs, "paired"))
     degradation = build_degradation(cfg, root) if dirs else None
-    validates_on_clean = cfg.val_every > 0 and not cfg.paired_holdout
+    validates_on_clean = cfg.val_every > 0 and (not cfg.paired_holdout or cfg.val_synthetic > 0)
     held_out = frozenset(p.resolve() for p in val_files(cfg, root)) if validates_on_clean else frozenset()
     downscale = {resolve(root, folder): factor for folder, factor in cfg.downscale.items()}
     return PatchDataset(
@@ -82,26 +82,33 @@ def train_dataset(cfg: TrainConfig, root: Path) -> PatchDataset:
 
 
 def val_files(cfg: TrainConfig, root: Path) -> list[Path]:
-    """The first ``val_count`` images of the validation folders.
+    """The first ``val_count`` images of the validation folders (``val_synthetic`` beside held-out pairs).
 
     A validation folder may be a training folder (``val_dirs = ["train/BSD200"]``): its validation
     images are then left out of training, so checkpoints are chosen on images cut from the training
     data and never on a benchmark."""
     dirs = existing_dirs(root, cfg.val_dirs, "validation")
-    return [f for d in dirs for f in list_images(d)][: cfg.val_count]
+    count = cfg.val_synthetic if cfg.paired_holdout else cfg.val_count
+    return [f for d in dirs for f in list_images(d)][:count]
 
 
 def val_set(cfg: TrainConfig, root: Path) -> tuple[torch.Tensor, torch.Tensor]:
     """The first ``val_count`` images of the validation folders, each degraded whole with a fixed seed
     (and the ``val_degradation`` settings, e.g. one sigma) as a test image would be, then cut to a
     centred ``val_crop`` square; stacked as (inputs, targets). With ``paired_holdout``, crops of the
-    held-out real pairs instead: real degradations are what such a run is for."""
-    if cfg.paired_holdout:
-        return _held_out_pairs(cfg, root)
+    held-out real pairs instead: real degradations are what such a run is for; ``val_synthetic``
+    adds that many synthetic ones, so a checkpoint that learns the pairs' cameras while forgetting
+    the stronger synthetic noise (other cameras, phones) is not the one picked."""
+    real = _held_out_pairs(cfg, root) if cfg.paired_holdout else None
+    if real is not None and not cfg.val_synthetic:
+        return real
     files = val_files(cfg, root)
     degrade = build_degradation(cfg, root, cfg.val_degradation)
     pairs = [_centre_pair(path, _val_image(path, cfg.gray), degrade, cfg.val_crop, cfg.scale, i) for i, path in enumerate(files)]
-    return torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+    inputs, targets = torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])
+    if real is not None:
+        return torch.cat([real[0], inputs]), torch.cat([real[1], targets])
+    return inputs, targets
 
 
 def _held_out_pairs(cfg: TrainConfig, root: Path) -> tuple[torch.Tensor, torch.Tensor]:

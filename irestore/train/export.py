@@ -65,9 +65,10 @@ def _training_data(cfg: TrainConfig) -> list[str]:
 
 def _validation_data(cfg: TrainConfig) -> list[str]:
     """What the run validated on: crops of its held-out pairs, or its validation folders."""
-    if cfg.paired_holdout:
-        return [f"{cfg.paired_dirs[0]}/{name}* (held out)" for name in cfg.paired_holdout]
-    return list(cfg.val_dirs)
+    if not cfg.paired_holdout:
+        return list(cfg.val_dirs)
+    held_out = [f"{cfg.paired_dirs[0]}/{name}* (held out)" for name in cfg.paired_holdout]
+    return held_out + [f"{folder} (first {cfg.val_synthetic}, synthetic)" for folder in cfg.val_dirs] * bool(cfg.val_synthetic)
 
 
 def export_state(state: dict[str, Any], out: Path, *, half: bool = False) -> str:
