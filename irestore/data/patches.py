@@ -141,9 +141,7 @@ class PatchDataset(Dataset[Sample]):
         self.context = context // self.scale * self.scale
         shrink = downscale or {}
         self.clean = [_read_stored(p, gray, shrink.get(d, 1)) for d in clean_dirs for p in list_images(d) if p.resolve() not in exclude]
-        def trained(name: str) -> bool:
-            return not (paired_holdout and name.startswith(paired_holdout))
-
+        trained = lambda name: not name.startswith(paired_holdout)  # with no prefixes every pair trains
         self.pairs = [pair for _, pair in load_pairs(paired, gray, self.scale, keep=trained)] if paired else []
         self.paired_share = paired_share if self.pairs and self.clean else 0.0
         if not self.clean and not self.pairs:

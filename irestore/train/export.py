@@ -67,8 +67,10 @@ def _validation_data(cfg: TrainConfig) -> list[str]:
     """What the run validated on: crops of its held-out pairs, or its validation folders."""
     if not cfg.paired_holdout:
         return list(cfg.val_dirs)
-    held_out = [f"{cfg.paired_dirs[0]}/{name}* (held out)" for name in cfg.paired_holdout]
-    return held_out + [f"{folder} (first {cfg.val_synthetic}, synthetic)" for folder in cfg.val_dirs] * bool(cfg.val_synthetic)
+    data = [f"{cfg.paired_dirs[0]}/{name}* (held out)" for name in cfg.paired_holdout]
+    if cfg.val_synthetic:
+        data += [f"{folder} (first {cfg.val_synthetic}, synthetic)" for folder in cfg.val_dirs]
+    return data
 
 
 def export_state(state: dict[str, Any], out: Path, *, half: bool = False) -> str:
