@@ -15,7 +15,7 @@ def _perturbed(model):
     return model.eval()
 
 
-@pytest.mark.parametrize("overrides", [{}, {"skip": "ls"}, {"norm": "ln"}, {"mixer": "attn"}, {"mixer": "attn", "norm": "ln"}, {"placement": "peri", "norm": "ln"}, {"norm": "rms"}])
+@pytest.mark.parametrize("overrides", [{}, {"skip": "ls"}, {"norm": "ln"}, {"mixer": "attn"}, {"mixer": "attn", "norm": "ln"}, {"placement": "peri", "norm": "ln"}, {"norm": "rms"}, {"gate": "sigmoid"}])
 def test_inference_model_computes_the_same_function(overrides):
     model = _perturbed(build_model("tiny", **overrides))
     fused = inference_model(model)

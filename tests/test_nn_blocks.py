@@ -1,9 +1,11 @@
 import pytest
 import torch
 
+from irestore.errors import ConfigError
+from irestore.models.config import ModelConfig
 from irestore.nn.attention import ContinuousScalingAttention, TransposedAttention
 from irestore.nn.blocks import Block, Residual
-from irestore.nn.mixers import GatedFeedForward
+from irestore.nn.mixers import GatedFeedForward, SigmoidGate, SimpleGate
 
 
 def _perturb(block: torch.nn.Module) -> None:
@@ -77,3 +79,18 @@ def test_csattn_runs_three_stages_with_their_own_temperatures():
     y.sum().backward()
     assert all(g is not None for g in [attn.temperature.grad])
     assert (attn.temperature.grad.abs().flatten(1).sum(1) > 0).all()
+
+
+def test_the_sigmoid_gate_grows_linearly_where_simple_gate_grows_quadratically():
+    x = torch.randn(1, 8, 6, 6)
+    a = x.chunk(2, dim=1)[0]
+    assert torch.allclose(SimpleGate()(100 * x), 10_000 * SimpleGate()(x), rtol=1e-5, atol=1e-3)
+    assert (SigmoidGate()(100 * x).abs() <= 100 * a.abs() + 1e-4).all()
+
+
+def test_the_gate_is_a_config_choice_and_old_configs_keep_simple_gate():
+    assert ModelConfig.from_dict({"width": 16}).gate == "product"
+    block = Block(8, mixer="conv", norm="iln", placement="pre", heads=2, expansion=2.0, gate="sigmoid")
+    assert all(isinstance(b.fn.gate, SigmoidGate) for b in block.branches)
+    with pytest.raises(ConfigError, match="gate"):
+        ModelConfig(gate="relu")

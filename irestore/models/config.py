@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields
 
 from irestore.errors import ConfigError
 from irestore.nn.blocks import MIXERS, PLACEMENTS
+from irestore.nn.mixers import GATES
 from irestore.nn.norms import NORMS
 from irestore.nn.skips import SKIPS
 
@@ -15,7 +16,8 @@ from irestore.nn.skips import SKIPS
 class ModelConfig:
     """A U-shaped encoder-decoder: ``len(enc_blocks)`` levels, each halving resolution and doubling width.
 
-    ``heads`` has one entry per level plus one for the middle. ``scale`` > 1 adds a pixel-shuffle
+    ``heads`` has one entry per level plus one for the middle. ``gate`` is the conv mixer's
+    multiplicative gate (``product``: NAFNet's SimpleGate; ``sigmoid``: bounded in one factor). ``scale`` > 1 adds a pixel-shuffle
     upsampling head (super-resolution); otherwise the output is the input plus a learned residual.
     """
 
@@ -28,6 +30,7 @@ class ModelConfig:
     norm: str = "iln"
     placement: str = "pre"
     mixer: str = "conv"
+    gate: str = "product"
     skip: str = "1"
     kappa: float = 0.5
     in_channels: int = 3
@@ -41,6 +44,7 @@ class ModelConfig:
         checks = [
             (self.norm in NORMS, f"norm {self.norm!r} (choose {', '.join(NORMS)})"),
             (self.mixer in MIXERS, f"mixer {self.mixer!r} (choose {', '.join(MIXERS)})"),
+            (self.gate in GATES, f"gate {self.gate!r} (choose {', '.join(GATES)})"),
             (self.placement in PLACEMENTS, f"placement {self.placement!r} (choose {', '.join(PLACEMENTS)})"),
             (self.skip in SKIPS, f"skip {self.skip!r} (choose {', '.join(SKIPS)})"),
             (len(self.dec_blocks) == len(self.enc_blocks), "dec_blocks must have as many levels as enc_blocks"),

@@ -56,7 +56,7 @@ class RestorationUNet(nn.Module):
         def stage(count: int, level: int) -> nn.Sequential:
             return nn.Sequential(
                 *(
-                    Block(widths[level], mixer=cfg.mixer, norm=cfg.norm, placement=cfg.placement, heads=cfg.heads[level], expansion=cfg.expansion)
+                    Block(widths[level], mixer=cfg.mixer, norm=cfg.norm, placement=cfg.placement, heads=cfg.heads[level], expansion=cfg.expansion, gate=cfg.gate)
                     for _ in range(count)
                 )
             )

@@ -41,16 +41,19 @@ class Residual(nn.Module):
 
 
 class Block(nn.Module):
-    """One encoder/decoder block: a token mixer branch, then (except for CSAttn) a feed-forward branch."""
+    """One encoder/decoder block: a token mixer branch, then (except for CSAttn) a feed-forward branch.
 
-    def __init__(self, channels: int, *, mixer: str, norm: str, placement: str, heads: int, expansion: float) -> None:
+    ``gate`` picks the conv mixer's multiplicative gate (:data:`~irestore.nn.mixers.GATES`).
+    """
+
+    def __init__(self, channels: int, *, mixer: str, norm: str, placement: str, heads: int, expansion: float, gate: str = "product") -> None:
         super().__init__()
         if mixer == "attn":
             branches = [TransposedAttention(channels, heads), GatedFeedForward(channels, expansion)]
         elif mixer == "csattn":
             branches = [ContinuousScalingAttention(channels, heads)]
         elif mixer == "conv":
-            branches = [ConvMixer(channels, expansion), GatedPointwiseFeedForward(channels, expansion)]
+            branches = [ConvMixer(channels, expansion, gate), GatedPointwiseFeedForward(channels, expansion, gate)]
         else:
             raise ConfigError(f"unknown mixer {mixer!r}; choose one of {', '.join(MIXERS)}")
         self.branches = nn.ModuleList(Residual(fn, channels, norm, placement) for fn in branches)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-
+import torch
 from torch import Tensor, nn
 
+from irestore.errors import ConfigError
 from irestore.nn.global_stats import spatial_mean
+
+GATES = ("product", "sigmoid")
 
 
 class SimpleGate(nn.Module):
@@ -14,6 +17,27 @@ class SimpleGate(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         a, b = x.chunk(2, dim=1)
         return a * b
+
+
+class SigmoidGate(nn.Module):
+    """``a * sigmoid(b)``: SimpleGate with one factor bounded to (0, 1).
+
+    SimpleGate squares the scale of whatever it is given, so an input far outside the training
+    range grows quadratically in every block it passes (the i-LN test-time blow-up,
+    docs/ablations.md); this gate's output grows at most linearly with its input.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        a, b = x.chunk(2, dim=1)
+        return a * torch.sigmoid(b)
+
+
+def make_gate(kind: str) -> nn.Module:
+    if kind == "product":
+        return SimpleGate()
+    if kind == "sigmoid":
+        return SigmoidGate()
+    raise ConfigError(f"unknown gate {kind!r}; choose one of {', '.join(GATES)}")
 
 
 class GatedFeedForward(nn.Module):
@@ -52,12 +76,12 @@ class ConvMixer(nn.Module):
     The CPU-efficient baseline: no attention map, only convolutions and one global pool.
     """
 
-    def __init__(self, channels: int, expansion: float = 2.0) -> None:
+    def __init__(self, channels: int, expansion: float = 2.0, gate: str = "product") -> None:
         super().__init__()
         hidden = int(channels * expansion)
         self.expand = nn.Conv2d(channels, hidden, 1)
         self.dw = nn.Conv2d(hidden, hidden, 3, padding=1, groups=hidden)
-        self.gate = SimpleGate()
+        self.gate = make_gate(gate)
         self.channel_gate = ChannelGate(hidden // 2)
         self.project = nn.Conv2d(hidden // 2, channels, 1)
 
@@ -68,11 +92,11 @@ class ConvMixer(nn.Module):
 class GatedPointwiseFeedForward(nn.Module):
     """NAFNet's FFN: 1x1 expand -> SimpleGate -> 1x1 project."""
 
-    def __init__(self, channels: int, expansion: float = 2.0) -> None:
+    def __init__(self, channels: int, expansion: float = 2.0, gate: str = "product") -> None:
         super().__init__()
         hidden = int(channels * expansion)
         self.expand = nn.Conv2d(channels, hidden, 1)
-        self.gate = SimpleGate()
+        self.gate = make_gate(gate)
         self.project = nn.Conv2d(hidden // 2, channels, 1)
 
     def forward(self, x: Tensor) -> Tensor:
