@@ -16,9 +16,10 @@ from irestore.nn.skips import SKIPS
 class ModelConfig:
     """A U-shaped encoder-decoder: ``len(enc_blocks)`` levels, each halving resolution and doubling width.
 
-    ``heads`` has one entry per level plus one for the middle. ``gate`` is the conv mixer's
-    multiplicative gate (``product``: NAFNet's SimpleGate; ``sigmoid``: bounded in one factor). ``scale`` > 1 adds a pixel-shuffle
+    ``heads`` has one entry per level plus one for the middle. ``scale`` > 1 adds a pixel-shuffle
     upsampling head (super-resolution); otherwise the output is the input plus a learned residual.
+    ``gate`` is the conv mixer's multiplicative gate (``product``: NAFNet's SimpleGate; ``sigmoid``:
+    bounded in one factor, so a far-out input grows linearly, not quadratically, per block).
     """
 
     width: int = 16
