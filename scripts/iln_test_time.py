@@ -30,6 +30,8 @@ import numpy as np
 import torch
 
 from irestore.checkpoint import load_checkpoint
+from irestore.data.degradations import Downscale
+from irestore.data.noise import quantize_8bit
 from irestore.data.resize import imresize
 from irestore.data_paths import data_roots
 from irestore.engine.restorer import Restorer
@@ -63,23 +65,50 @@ def training_crop(info: dict, scale: int) -> int:
     return int(info["recipe"]["patch_size"]) // scale
 
 
-def restore(model: torch.nn.Module, img: np.ndarray, mode: str, crop: int) -> tuple[np.ndarray, float]:
-    """The restored image and the largest absolute raw output any model call produced."""
-    if mode == "whole":
-        restorer = Restorer(model, tile=0)
-    else:
-        restorer = Restorer(model, tile=crop, overlap=max(8, crop // 4), stats_passes=0)
-    peak, forward = [0.0], restorer.model.forward_features
+class Probe:
+    """Restores with whole-image or training-crop statistics, remembering the largest raw model output."""
 
-    def recorded(x: torch.Tensor) -> torch.Tensor:
-        y = forward(x)
-        peak[0] = max(peak[0], float(y.detach().abs().max()))
-        return y
+    def __init__(self, model: torch.nn.Module, crop: int) -> None:
+        self.restorers = {
+            "whole": Restorer(model, tile=0),
+            "crop": Restorer(model, tile=crop, overlap=max(8, crop // 4), stats_passes=0),
+        }
+        self.peak = 0.0
+        for restorer in self.restorers.values():
+            restorer.model.forward_features = self._recorded(restorer.model.forward_features)
 
-    restorer.model.forward_features = recorded
-    with torch.no_grad():
-        out = restorer(img)
-    return out, peak[0]
+    def _recorded(self, forward):
+        def recorded(x: torch.Tensor) -> torch.Tensor:
+            y = forward(x)
+            self.peak = max(self.peak, float(y.detach().abs().max()))
+            return y
+
+        return recorded
+
+    def __call__(self, img: np.ndarray, mode: str) -> tuple[np.ndarray, float]:
+        """The restored image and the largest absolute raw output of this call."""
+        self.peak = 0.0
+        with torch.no_grad():
+            out = self.restorers[mode](img)
+        return out, self.peak
+
+
+def prepared(name: str, limit: int, scale: int, preset) -> list[tuple[str, np.ndarray, np.ndarray, float]]:
+    """(label, model input, target, PSNR of the input or of bicubic) for each photo of a set, made once."""
+    out = []
+    for index, (label, noisy_path, clean_path) in enumerate(photo_pairs(name, limit)):
+        clean = read_image(clean_path).pixels
+        if scale > 1:
+            low, clean = Downscale(scale)(clean, None)
+            baseline = np.clip(imresize(low, scale), 0.0, 1.0)
+        elif ":g" in name:
+            sigma = float(name.split(":g")[1]) / 255.0
+            noisy = clean + np.random.default_rng(index).normal(0.0, sigma, clean.shape)
+            low = baseline = quantize_8bit(np.clip(noisy, 0.0, 1.0))
+        else:
+            low = baseline = read_image(noisy_path).pixels
+        out.append((label, low, clean, score(baseline, clean, preset, scale=scale).psnr))
+    return out
 
 
 def evaluate(path: Path, sets: list[str], limit: int) -> list[dict]:
@@ -88,36 +117,24 @@ def evaluate(path: Path, sets: list[str], limit: int) -> list[dict]:
     scale = model.config.scale
     preset = get_preset("sr-y" if scale > 1 else "real-srgb")
     crop = training_crop(info, scale)
+    probe = Probe(model, crop)
     rows = []
     for name in sets:
-        pairs = photo_pairs(name, limit)
+        photos = prepared(name, limit, scale, preset)
         for mode in ("whole", "crop"):
             psnrs, gains, peak, peak_image = [], [], 0.0, "-"
-            for label, noisy_path, clean_path in pairs:
-                clean = read_image(clean_path).pixels
-                if scale > 1:
-                    h, w = clean.shape[0] // scale * scale, clean.shape[1] // scale * scale
-                    clean = clean[:h, :w]
-                    low = np.clip(imresize(clean, 1.0 / scale, quantize_8bit=True), 0.0, 1.0).astype(np.float32)
-                    baseline = np.clip(imresize(low, scale), 0.0, 1.0)
-                elif ":g" in name:
-                    sigma = float(name.split(":g")[1]) / 255.0
-                    rng = np.random.default_rng(len(psnrs))
-                    low = baseline = np.clip(np.round((clean + rng.normal(0.0, sigma, clean.shape)) * 255.0) / 255.0, 0.0, 1.0).astype(np.float32)
-                else:
-                    low = baseline = read_image(noisy_path).pixels
-                out, out_peak = restore(model, low, mode, crop)
-                got = score(out, clean, preset, scale=scale).psnr
-                psnrs.append(got)
-                gains.append(got - score(baseline, clean, preset, scale=scale).psnr)
+            for label, low, clean, baseline_psnr in photos:
+                out, out_peak = probe(low, mode)
+                psnrs.append(score(out, clean, preset, scale=scale).psnr)
+                gains.append(psnrs[-1] - baseline_psnr)
                 if out_peak > peak:
                     peak, peak_image = out_peak, label
             rows.append(
                 {
                     "model": path.stem, "norm": model.config.norm, "gate": model.config.gate, "crop": crop, "set": name,
-                    "images": len(pairs), "mode": mode, "psnr": float(np.mean(psnrs)), "worst_gain": float(min(gains)),
+                    "images": len(photos), "mode": mode, "psnr": float(np.mean(psnrs)), "worst_gain": float(min(gains)),
                     "worse": int(sum(g < 0 for g in gains)), "peak": peak, "peak_image": peak_image,
-                    "per_image": dict(zip([p[0] for p in pairs], psnrs)),
+                    "per_image": dict(zip([p[0] for p in photos], psnrs)),
                 }
             )
             print(_line(rows[-1]), flush=True)
