@@ -281,3 +281,10 @@ def test_multi_page_tiff_says_which_page_was_restored(tmp_path, weights):
     assert result.exit_code == 0
     assert "irestore: warning: " in result.stderr and "scan.tif: page 1 of 3 restored" in result.stderr
     assert json.loads(result.stdout)["files"][0]["warnings"] == ["page 1 of 3 restored"]
+
+
+def test_header_shows_a_weights_name_with_brackets_whole(tmp_path, photo, weights):
+    named = weights.rename(tmp_path / "tiny[v2].safetensors")
+    result = invoke("denoise", photo, "-o", tmp_path / "out.png", "-w", named)
+    assert result.exit_code == 0, result.stderr
+    assert "tiny[v2]" in result.stderr

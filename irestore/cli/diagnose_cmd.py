@@ -25,7 +25,7 @@ def diagnose_command(
     crop: Annotated[int, typer.Option("--crop", min=0, help="Centre-crop each image to at most this side (0 = whole image): diagnostics need statistics, not megapixels.", rich_help_panel=WHAT)] = 512,
     threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads (default: all cores).", rich_help_panel=WHAT, show_default=False)] = None,
     json_file: Annotated[Optional[Path], typer.Option("--json", help="Write the full report (every block and skip, the run's series) as JSON.", rich_help_panel=OUTPUT, show_default=False)] = None,
-    plots: Annotated[Optional[Path], typer.Option("--plots", help="Folder for PNG plots (needs matplotlib: pip install 'irestore[plots]').", rich_help_panel=OUTPUT, show_default=False)] = None,
+    plots: Annotated[Optional[Path], typer.Option("--plots", help="Folder for PNG plots (needs matplotlib: pip install 'irestore\\[plots]').", rich_help_panel=OUTPUT, show_default=False)] = None,
 ) -> int:
     """Diagnose a network's features: where magnitudes grow, whether channel entropy collapsed, what the long skips pass on."""
     import json
@@ -58,7 +58,7 @@ def diagnose_command(
         Path(json_file).write_text(json.dumps(payload, indent=2) + "\n")
     if plots is not None:
         for written in _plot(report, trajectory, Path(plots)):
-            console.print(f"wrote {written}")
+            console.print(f"wrote {written}", markup=False)
     return 0
 
 

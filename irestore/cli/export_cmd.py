@@ -36,6 +36,6 @@ def export_command(
     loaded = load_model(str(weights) if weights else model)
     path = export_onnx(loaded.model, output, opset=opset)
     console = Console(stderr=True)
-    console.print(f"wrote {path} ({export_format.value}, opset {opset}, dynamic height and width in multiples of {loaded.model.config.multiple})", highlight=False)
+    console.print(f"wrote {path} ({export_format.value}, opset {opset}, dynamic height and width in multiples of {loaded.model.config.multiple})", markup=False, highlight=False)
     if check:
         console.print(f"onnxruntime vs PyTorch: max abs difference {onnx_parity(loaded.model, path):.2e}", highlight=False)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from irestore.cli.batch import STDIO, Job, check_extension, parse_shard, plan_jobs, select_shard, summary_table
@@ -122,7 +123,7 @@ def run_restore(task: str, variant: dict, run: RunOptions, *, sigma: float | Non
     if not quiet:
         restorer = chooser.primary
         header = (
-            f"[bold]irestore {task}[/]: {chooser.loaded.name} ({_describe(restorer)}), device {restorer.device}, "
+            f"[bold]irestore {task}[/]: {escape(chooser.loaded.name)} ({_describe(restorer)}), device {restorer.device}, "
             f"{restorer.precision}{' (auto)' if run.precision == 'auto' else ''}, tile {run.tile if run.tile is not None else 'auto'} "
             f"({restorer.stats_passes} statistics pass{'es' if restorer.stats_passes != 1 else ''}{'' if run.exact or chooser.loaded.stats_passes is None else ', calibrated'}), "
             f"ensemble {'x8' if run.ensemble else 'off'}"

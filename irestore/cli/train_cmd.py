@@ -59,7 +59,7 @@ def train_command(
     if not quiet:
         console = Console(stderr=True)
         best = f", best val {result.best_psnr:.2f} dB" if result.best_psnr > float("-inf") else ""
-        console.print(f"{result.run_dir}: stopped at step {result.step} ({result.stopped}){best}")
+        console.print(f"{result.run_dir}: stopped at step {result.step} ({result.stopped}){best}", markup=False)
         if export is not None and result.export_sha256:
-            console.print(f"exported {export} (sha256 {result.export_sha256[:16]}...)")
+            console.print(f"exported {export} (sha256 {result.export_sha256[:16]}...)", markup=False)
     return 0

@@ -75,7 +75,7 @@ class ProgressBar:
 
     def print(self, message: str) -> None:
         if self.enabled:
-            self.progress.console.print(message)
+            self.progress.console.print(message, markup=False, highlight=False)
 
     def close(self) -> None:
         if self.enabled:
