@@ -288,3 +288,9 @@ def test_header_shows_a_weights_name_with_brackets_whole(tmp_path, photo, weight
     result = invoke("denoise", photo, "-o", tmp_path / "out.png", "-w", named)
     assert result.exit_code == 0, result.stderr
     assert "tiny[v2]" in result.stderr
+
+
+def test_a_log_gets_the_header_and_no_stray_lines(tmp_path, photo, weights):
+    result = invoke("denoise", photo, "-o", tmp_path / "out.png", "-w", weights)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("irestore denoise: tiny") and "" not in result.stderr.splitlines()

@@ -289,3 +289,10 @@ def test_torchrun_two_cpu_processes_match_one_process_on_the_same_global_batch(d
     for a, b in zip(weights(tmp_path / "runs" / "ddp"), weights(single.run_dir)):
         for key in a:
             torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-5)
+
+
+def test_a_log_file_gets_one_plain_line_per_validation(data, tmp_path, capfd):
+    train(tiny(data, tmp_path, steps=10, val_every=5, checkpoint_every=5), progress=True)
+    lines = capfd.readouterr().err.splitlines()
+    assert [line.split()[:2] for line in lines] == [["step", "5/10"], ["step", "10/10"]], lines
+    assert all(" dB " in line and "\u2501" not in line for line in lines)

@@ -232,6 +232,13 @@ def _describe(restorer: Restorer) -> str:
 
 
 def _progress(disabled: bool) -> Progress:
+    """A bar on a terminal only: in a log or a pipe it would leave a stray blank line."""
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=stderr, disable=disabled, transient=True
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        disable=disabled or not stderr.is_terminal,
+        transient=True,
     )

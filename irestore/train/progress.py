@@ -44,10 +44,19 @@ def _plain(value: Any) -> Any:
 
 
 class ProgressBar:
-    """Loss, val PSNR, steps/s and ETA on one line; silent when disabled (other ranks, tests)."""
+    """Loss, val PSNR, steps/s and ETA; silent when disabled (other ranks, tests).
+
+    On a terminal it is a live bar. In a log file or a pipe (``nohup irestore train ... > run.out``)
+    a bar prints nothing until the run ends, so there it writes one plain line per validation.
+    """
 
     def __init__(self, total: int, start: int, enabled: bool) -> None:
+        console = Console(stderr=True)
         self.enabled = enabled
+        self.live = enabled and console.is_terminal
+        self.total = total
+        self.started = time.monotonic()
+        self.fields = {"loss": "-", "val": "-", "speed": "-"}
         self.progress = Progress(
             TextColumn("[bold]train"),
             BarColumn(),
@@ -55,28 +64,31 @@ class ProgressBar:
             TextColumn("loss {task.fields[loss]}  val {task.fields[val]}  {task.fields[speed]} it/s"),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            console=Console(stderr=True),
-            disable=not enabled,
+            console=console,
+            disable=not self.live,
             refresh_per_second=4,
         )
-        self.task = self.progress.add_task("train", total=total, completed=start, loss="-", val="-", speed="-")
-        if enabled:
+        self.task = self.progress.add_task("train", total=total, completed=start, **self.fields)
+        if self.live:
             self.progress.start()
 
     def update(self, step: int, *, loss: float | None = None, val: float | None = None, speed: float | None = None) -> None:
-        fields: dict[str, str] = {}
         if loss is not None:
-            fields["loss"] = f"{loss:.4f}" if math.isfinite(loss) else "nan"
+            self.fields["loss"] = f"{loss:.4f}" if math.isfinite(loss) else "nan"
         if val is not None:
-            fields["val"] = f"{val:.2f} dB"
+            self.fields["val"] = f"{val:.2f} dB"
         if speed is not None:
-            fields["speed"] = f"{speed:.1f}"
-        self.progress.update(self.task, completed=step, **fields)
+            self.fields["speed"] = f"{speed:.1f}"
+        self.progress.update(self.task, completed=step, **self.fields)
+        if self.enabled and not self.live and val is not None:
+            elapsed = int(time.monotonic() - self.started)
+            f = self.fields
+            self.print(f"step {step}/{self.total}  loss {f['loss']}  val {f['val']}  {f['speed']} it/s  {elapsed // 3600}:{elapsed // 60 % 60:02d}:{elapsed % 60:02d}")
 
     def print(self, message: str) -> None:
         if self.enabled:
-            self.progress.console.print(message, markup=False, highlight=False)
+            self.progress.console.print(message, markup=False, highlight=False, soft_wrap=True)
 
     def close(self) -> None:
-        if self.enabled:
+        if self.live:
             self.progress.stop()
