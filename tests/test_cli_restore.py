@@ -294,3 +294,26 @@ def test_a_log_gets_the_header_and_no_stray_lines(tmp_path, photo, weights):
     result = invoke("denoise", photo, "-o", tmp_path / "out.png", "-w", weights)
     assert result.exit_code == 0, result.stderr
     assert result.stderr.startswith("irestore denoise: tiny") and "" not in result.stderr.splitlines()
+
+
+def test_a_file_named_twice_is_restored_once(tmp_path, photo, weights):
+    result = invoke("denoise", photo, photo, tmp_path, "-o", tmp_path / "out", "-w", weights, "-q", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["ok"], report["failed"]) == (1, 0)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["photo.png"]
+
+
+def test_two_inputs_bound_for_one_output_are_refused_before_any_work(tmp_path, photo, weights):
+    (tmp_path / "x").mkdir()
+    other = tmp_path / "x" / "photo.png"
+    other.write_bytes(photo.read_bytes())
+    result = invoke("denoise", photo, other, "-o", tmp_path / "out", "-w", weights)
+    assert result.exit_code == 1 and "would both be written to" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+    jpeg = tmp_path / "y" / "photo.jpg"
+    jpeg.parent.mkdir()
+    cv2.imwrite(str(jpeg), cv2.imread(str(photo)))
+    (tmp_path / "y" / "photo.png").write_bytes(photo.read_bytes())
+    assert "would both be written" in invoke("denoise", tmp_path / "y", "-o", tmp_path / "o2", "--ext", "png", "-w", weights).stderr
+    assert invoke("denoise", tmp_path / "y", "-o", tmp_path / "o3", "-w", weights, "-q").exit_code == 0

@@ -75,6 +75,7 @@ def plan_jobs(inputs: list[str], output: str | None, *, recursive: bool, suffix:
         else:
             sources.append((path, Path(path.name)))
     folder_mode = len(sources) > 1 or any(Path(i).is_dir() for i in inputs)
+    sources = _once_each(sources)
     if output == STDIO:
         if folder_mode:
             raise IRestoreError("-o - (stdout) takes exactly one input image")
@@ -83,7 +84,31 @@ def plan_jobs(inputs: list[str], output: str | None, *, recursive: bool, suffix:
         return [Job(str(sources[0][0]), output)]
     name_suffix = suffix or ("" if output else default_suffix)
     jobs = [Job(str(src), str(_target(src, rel, output, name_suffix, ext)), make_folder=output is not None) for src, rel in sources]
-    return _without_own_outputs(jobs)
+    return _one_input_per_output(_without_own_outputs(jobs))
+
+
+def _once_each(sources: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+    """A file named twice (``a.png a.png``, or a file and its folder) is restored once."""
+    seen: set[str] = set()
+    kept = []
+    for src, rel in sources:
+        key = os.path.normcase(os.path.realpath(src))
+        if key not in seen:
+            seen.add(key)
+            kept.append((src, rel))
+    return kept
+
+
+def _one_input_per_output(jobs: list[Job]) -> list[Job]:
+    """Refuse a plan that writes two inputs to one file (``x/a.png y/a.png -o out``, or ``a.jpg``
+    and ``a.png`` with ``--ext png``): the second would fail on the first's output, or overwrite it."""
+    owners: dict[str, str] = {}
+    for job in jobs:
+        key = os.path.normcase(os.path.abspath(job.target))
+        if key in owners:
+            raise IRestoreError(f"{owners[key]} and {job.source} would both be written to {job.target}; restore them separately or with --suffix")
+        owners[key] = job.source
+    return jobs
 
 
 def _without_own_outputs(jobs: list[Job]) -> list[Job]:
