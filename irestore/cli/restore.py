@@ -218,7 +218,7 @@ def _jpeg_weight(job: Job, source: str, data: bytes, loaded: LoadedModel, quiet:
     if info is not None:
         job.details["jpeg"]["kept"] = round(weight, 3)
         if not quiet:
-            kept = "" if weight >= 1 else f": nothing to remove, written unchanged" if weight <= 0 else f": keeping {weight:.0%} of the model's change, as fitted for this quality"
+            kept = "" if weight >= 1 else ": nothing to remove, written unchanged" if weight <= 0 else f": keeping {weight:.0%} of the model's change, as fitted for this quality"
             stderr.print(f"irestore: {source}: {info.describe()}{kept}", markup=False, highlight=False, soft_wrap=True)
     if warning:
         job.warnings.append(warning)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +82,8 @@ class ProgressBar:
             self.fields["speed"] = f"{speed:.1f}"
         self.progress.update(self.task, completed=step, **self.fields)
         if self.enabled and not self.live and val is not None:
-            elapsed = int(time.monotonic() - self.started)
-            f = self.fields
-            self.print(f"step {step}/{self.total}  loss {f['loss']}  val {f['val']}  {f['speed']} it/s  {elapsed // 3600}:{elapsed // 60 % 60:02d}:{elapsed % 60:02d}")
+            f, elapsed = self.fields, timedelta(seconds=int(time.monotonic() - self.started))
+            self.print(f"step {step}/{self.total}  loss {f['loss']}  val {f['val']}  {f['speed']} it/s  {elapsed}")
 
     def print(self, message: str) -> None:
         if self.enabled:
