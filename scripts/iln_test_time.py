@@ -33,10 +33,10 @@ from irestore.checkpoint import load_checkpoint
 from irestore.data.degradations import Downscale
 from irestore.data.noise import quantize_8bit
 from irestore.data.resize import imresize
-from irestore.data_paths import data_roots
 from irestore.engine.restorer import Restorer
 from irestore.evaluation.datasets import clean_images, open_dataset
 from irestore.evaluation.protocols import get_preset, score
+from irestore.evaluation.samples import matched_pairs
 from irestore.io.read import read_image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -52,11 +52,7 @@ def photo_pairs(name: str, limit: int) -> list[tuple[str, Path, Path]]:
     if name == "polyu":
         return held_out_pairs()[:limit]
     if name == "sidd":
-        for root in data_roots(None):
-            folder = root / "test" / "SIDD_samples"
-            if folder.is_dir():
-                noisy = sorted((folder / "Noisy_Images").glob("*.png"), key=lambda p: int(p.stem.split("_")[1]))
-                return [(p.stem, p, folder / "GT_Images" / p.name.replace("NOISY", "GT")) for p in noisy][:limit]
+        return [(noisy.stem, noisy, clean) for noisy, clean in matched_pairs(open_dataset("SIDD_samples"))][:limit]
     return [(p.stem, p, p) for p in clean_images(open_dataset(name))][:limit]
 
 

@@ -146,7 +146,8 @@ def _degrade(source: DatasetSource, task: str, level: Level, index: int, path: P
     raise ConfigError(f"{source.path}: task {task!r} needs degraded/clean pairs, not a folder of clean images")
 
 
-def _matched_pairs(source: DatasetSource) -> list[tuple[Path, Path]]:
+def matched_pairs(source: DatasetSource) -> list[tuple[Path, Path]]:
+    """(input, target) paths of a paired dataset, matched by name as its layout says."""
     layout = source.pairs
     folders = []
     for sub in (layout.input_dir, layout.target_dir):
@@ -174,7 +175,7 @@ def _matched_pairs(source: DatasetSource) -> list[tuple[Path, Path]]:
 
 
 def _pair_scale(source: DatasetSource) -> int:
-    inp, tgt = _matched_pairs(source)[0]
+    inp, tgt = matched_pairs(source)[0]
     a, b = read_image(inp, "rgb"), read_image(tgt, "rgb")
     return max(1, round(b.shape[0] / a.shape[0]))
 
@@ -196,7 +197,7 @@ def iter_samples(source: DatasetSource, task: str, level: Level, preset: Preset,
         return
     mode = _mode(preset)
     if source.kind == "pairs":
-        for inp, tgt in _matched_pairs(source)[:limit]:
+        for inp, tgt in matched_pairs(source)[:limit]:
             degraded, target = read_image(inp, mode), read_image(tgt, mode)
             if task == "sr":
                 s = level.scale
