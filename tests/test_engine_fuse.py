@@ -1,7 +1,9 @@
 import pytest
 import torch
 
-from irestore.engine.fuse import ChannelsLastLayerNorm, FusedResidual, LeanUNet, PointwiseConv, conv1x1, inference_model
+from irestore.engine.bands import conv1x1
+from irestore.engine.fuse import ChannelsLastLayerNorm, FusedResidual, LeanUNet, PointwiseConv, bilinear_upsampling_conv, inference_model
+from irestore.engine.fuse_attention import FusedAttention, FusedGatedFeedForward
 from irestore.engine.tiling import tiled_forward
 from irestore.models import build_model
 from irestore.models.unet import RestorationUNet
@@ -36,11 +38,13 @@ def test_conv_blocks_with_image_or_token_norms_are_fused_and_other_token_norms_r
     assert count(FusedResidual, mixer="attn") == count(FusedResidual, norm="rms") == count(FusedResidual, placement="peri") == 0
     assert count(ChannelsLastLayerNorm, mixer="attn", norm="ln") == 2 * blocks
     assert count(ChannelsLastLayerNorm, placement="peri", norm="ln") == 4 * blocks
+    assert count(FusedAttention, mixer="attn", norm="ln") == count(FusedGatedFeedForward, mixer="attn", norm="ln") == blocks
+    assert count(FusedAttention, mixer="attn") == count(FusedAttention, mixer="csattn", norm="ln") == 0
 
 
-@pytest.mark.parametrize("norm", ["iln", "ln"])
-def test_fused_blocks_share_whole_image_statistics_under_tiling(norm):
-    model = _perturbed(build_model("tiny", norm=norm, enc_blocks=(1,), dec_blocks=(1,), heads=(1, 1)))
+@pytest.mark.parametrize("norm, mixer", [("iln", "conv"), ("ln", "conv"), ("ln", "attn")])
+def test_fused_blocks_share_whole_image_statistics_under_tiling(norm, mixer):
+    model = _perturbed(build_model("tiny", norm=norm, mixer=mixer, enc_blocks=(1,), dec_blocks=(1,), heads=(1, 2)))
     x = torch.rand(1, 3, 64, 88)
     with torch.no_grad():
         original = tiled_forward(model, x, tile=48, overlap=48, multiple=2, stats_passes=3)
@@ -113,3 +117,12 @@ def test_under_bf16_the_full_resolution_stream_stays_float32_and_closer_to_fp32(
     assert seen == {"encoders": torch.float32, "low": torch.bfloat16, "decoders": torch.float32}
     assert got.dtype == torch.float32
     assert (got - expected).abs().mean() < (plain.float() - expected).abs().mean()
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_bilinear_upsampling_is_a_pixel_shuffled_convolution_of_the_replicated_input(scale):
+    x = torch.rand(2, 3, 7, 10, dtype=torch.float64)
+    expected = torch.nn.functional.interpolate(x, scale_factor=scale, mode="bilinear", align_corners=False)
+    weight = bilinear_upsampling_conv(scale, 3).double()
+    got = torch.nn.functional.pixel_shuffle(torch.nn.functional.conv2d(torch.nn.functional.pad(x, (1, 1, 1, 1), mode="replicate"), weight), scale)
+    assert (got - expected).abs().max() < 1e-6

@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from irestore.engine import fuse
+from irestore.engine import bands
 from irestore.engine.fuse import FusedResidual, LeanUNet, inference_model
 from irestore.errors import WeightsError
 from irestore.models import build_model
@@ -14,7 +14,7 @@ from irestore.models.registry import get_config
 from irestore.models.unet import RestorationUNet
 from irestore.nn.blocks import Residual
 
-FUSED = [{"norm": "iln"}, {"norm": "ln"}, {"norm": "iln", "skip": "ls"}, {"norm": "ln", "skip": "cs"}, {"skip": "inv_sqrt2"}]
+FUSED = [{"norm": "iln"}, {"norm": "ln"}, {"mixer": "attn", "norm": "ln"}, {"mixer": "attn", "norm": "ln", "heads": (2, 2, 4)}, {"norm": "iln", "skip": "ls"}, {"norm": "ln", "skip": "cs"}, {"skip": "inv_sqrt2"}]
 UNFUSED = [{"mixer": "attn"}, {"mixer": "csattn"}, {"norm": "rms"}, {"norm": "dyt"}, {"placement": "peri", "norm": "ln"}]
 SHAPES = [{"scale": 2}, {"in_channels": 1, "out_channels": 1}, {"in_channels": 3, "out_channels": 1}]
 
@@ -35,12 +35,12 @@ def _max_difference(model, x):
     return float((got - expected).abs().max()), float(expected.abs().max())
 
 
-@pytest.mark.parametrize("band_bytes, max_bands", [(1, 1000), (700, 1000), (1, 5), (fuse.BAND_BYTES, fuse.MAX_BANDS)])
+@pytest.mark.parametrize("band_bytes, max_bands", [(1, 1000), (700, 1000), (1, 5), (bands.BAND_BYTES, bands.MAX_BANDS)])
 @pytest.mark.parametrize("overrides", FUSED + UNFUSED + SHAPES)
 def test_lean_inference_form_equals_the_plain_model(overrides, band_bytes, max_bands, monkeypatch):
     """One row per band, a few rows, five bands, and the defaults (one band at this size)."""
-    monkeypatch.setattr(fuse, "BAND_BYTES", band_bytes)
-    monkeypatch.setattr(fuse, "MAX_BANDS", max_bands)
+    monkeypatch.setattr(bands, "BAND_BYTES", band_bytes)
+    monkeypatch.setattr(bands, "MAX_BANDS", max_bands)
     model = _perturbed(RestorationUNet(get_config("tiny", **overrides)))
     x = torch.rand(2, model.config.in_channels, 24, 40)
     difference, size = _max_difference(model, x)
@@ -57,8 +57,8 @@ def test_lean_inference_form_equals_a_shipped_release(name, monkeypatch):
         model = load_model(name).model.eval()
     except WeightsError as exc:
         pytest.skip(str(exc))
-    monkeypatch.setattr(fuse, "BAND_BYTES", 1 << 16)
-    monkeypatch.setattr(fuse, "MAX_BANDS", 1000)
+    monkeypatch.setattr(bands, "BAND_BYTES", 1 << 16)
+    monkeypatch.setattr(bands, "MAX_BANDS", 1000)
     x = torch.rand(1, 3, 136, 200)
     difference, _ = _max_difference(model, x)
     assert difference <= 1e-5
@@ -121,8 +121,8 @@ def _peak_activation_bytes(model, x, tmp_path):
 
 def test_peak_activations_are_two_full_resolution_maps_plus_bands(tmp_path, monkeypatch):
     """The old form peaked at 31 bytes per pixel per unit of width (about eight 16-channel maps)."""
-    monkeypatch.setattr(fuse, "BAND_BYTES", 1 << 16)
-    monkeypatch.setattr(fuse, "MAX_BANDS", 1000)
+    monkeypatch.setattr(bands, "BAND_BYTES", 1 << 16)
+    monkeypatch.setattr(bands, "MAX_BANDS", 1000)
     model = build_model("small", norm="ln").eval()
     lean = inference_model(model)
     x = torch.rand(1, 3, 256, 384).contiguous(memory_format=torch.channels_last)

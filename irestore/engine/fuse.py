@@ -18,9 +18,7 @@ the samples of a batch carry different statistics (tiles collecting their own) t
 shared, and the same maps are applied explicitly instead. Other blocks run as they are; the whole
 model runs channels-last, which the depthwise convolutions need to be fast on the CPU.
 
-On one CPU thread PyTorch sends 1x1 convolutions to its native kernel, whose bias broadcast into a
-channels-last output alone costs more than oneDNN's whole convolution (72 ms vs 22 ms for 16 -> 32
-channels at 1 MP), so every pointwise convolution here calls oneDNN directly when it can.
+Pointwise convolutions call oneDNN directly where PyTorch would not (:func:`~irestore.engine.bands.conv1x1`).
 
 Without autograd (``torch.inference_mode`` or ``no_grad``) the form also keeps activation memory
 low (issue 36; docs/speed.md, "Activation memory"): a fused block adds its branch into its input in
@@ -47,25 +45,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from irestore.engine.bands import add_by_rows, band_rows, conv1x1, empty_channels_last, layer_norm_channels
+from irestore.engine.fuse_attention import FusedAttention, FusedGatedFeedForward
 from irestore.models.unet import RestorationUNet, Upsample
 from irestore.nn.blocks import Residual
 from irestore.nn.global_stats import spatial_mean
 from irestore.nn.mixers import ConvMixer, GatedPointwiseFeedForward, SimpleGate
 from irestore.nn.norms import ImageLayerNorm, TokenLayerNorm
 from irestore.nn.skips import ConstantSkip, LearnedSkipGate
-
-BAND_BYTES = 1 << 22
-"""Bytes of the widest intermediate in one band of rows on the CPU.
-
-1 and 4 MB bands gave the lowest peak RSS at 4 MP (1.0-1.3 GB), 16 MB ones 5-10% more: glibc
-refills the holes small bands leave, large ones fragment its heap (docs/speed.md, "Activation memory").
-"""
-MAX_BANDS = 16
-"""Bands per map at most: each band is a round of OpenMP parallel regions, which cost much on a busy
-machine unless idle threads sleep. 16 kept the 4 MP peak RSS of uncapped bands; 8 added 15%, 4 doubled
-the activation slope."""
-DEVICE_BAND_BYTES = 1 << 26
-"""Off the CPU every band costs kernel launches and the caching allocator does not fragment so; not measured."""
 
 
 def inference_model(model: nn.Module) -> nn.Module:
@@ -81,29 +68,20 @@ def inference_model(model: nn.Module) -> nn.Module:
             module.stem, module.head = Float32(module.stem), Float32(module.head)
             if module.config.levels:
                 module.fuses[0] = Float32(module.fuses[0])
+            cfg, head = module.config, module.head.module
+            if cfg.scale > 1 and cfg.in_channels == cfg.out_channels and isinstance(head, nn.Sequential) and isinstance(head[-1], nn.PixelShuffle):
+                module.head, module.shuffle = Float32(head[0]), head[1]
+                module.register_buffer("bilinear", bilinear_upsampling_conv(cfg.scale, cfg.in_channels), persistent=False)
     for parent in list(fused.modules()):
         for name, child in list(parent.named_children()):
-            if isinstance(child, Residual) and FusedResidual.supports(child):
-                setattr(parent, name, FusedResidual(child))
+            fused_kind = next((kind for kind in FUSED_BRANCHES if isinstance(child, Residual) and kind.supports(child)), None)
+            if fused_kind is not None:
+                setattr(parent, name, fused_kind(child))
             elif type(child) is TokenLayerNorm:
                 setattr(parent, name, ChannelsLastLayerNorm(child))
             elif PointwiseConv.supports(child):
                 setattr(parent, name, PointwiseConv(child))
     return fused.to(memory_format=torch.channels_last)
-
-
-def conv1x1(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-    """``F.conv2d(x, weight, bias)`` for a 1x1 kernel, through oneDNN for float32 on the CPU."""
-    if x.device.type == "cpu" and x.dtype == weight.dtype == torch.float32 and not _cpu_autocast() and torch.backends.mkldnn.is_available():
-        return torch.ops.aten.mkldnn_convolution(x, weight, bias, [0, 0], [1, 1], [1, 1], 1)
-    return F.conv2d(x, weight, bias)
-
-
-def _cpu_autocast() -> bool:
-    try:
-        return torch.is_autocast_enabled("cpu")
-    except TypeError:  # torch < 2.4
-        return torch.is_autocast_cpu_enabled()
 
 
 class Float32(nn.Module):
@@ -151,12 +129,6 @@ class ChannelsLastLayerNorm(nn.Module):
         return layer_norm_channels(x, self.weight, self.bias, self.eps), None
 
 
-def layer_norm_channels(x: Tensor, weight: Tensor, bias: Tensor, eps: float) -> Tensor:
-    """LayerNorm of each pixel's channel vector; a channels-last ``x`` needs no copy."""
-    y = F.layer_norm(x.permute(0, 2, 3, 1), (x.shape[1],), weight, bias, eps)
-    return y.permute(0, 3, 1, 2)
-
-
 class FusedResidual(nn.Module):
     """``x + s * f(norm(x))``: an i-LN or per-token LN pre-norm around a conv mixer or pointwise FFN.
 
@@ -195,7 +167,7 @@ class FusedResidual(nn.Module):
             a, b = max(r0 - halo, 0), min(r1 + halo, height)
             h = fn.dw(expand(x[:, :, a:b]))[:, :, r0 - a : r1 - a]
             if gated is None:
-                gated = _empty_channels_last(h, (h.shape[0], h.shape[1] // 2, height, h.shape[3]))
+                gated = empty_channels_last(h, (h.shape[0], h.shape[1] // 2, height, h.shape[3]))
             _simple_gate(h, out=gated[:, :, r0:r1])
             del h
         project = _conv_then_scale(fn.project, self._channel_gate(gated), s)
@@ -234,29 +206,7 @@ def _simple_gate(h: Tensor, out: Tensor | None = None) -> Tensor:
     return torch.mul(h[:, :c], h[:, c:]) if out is None else torch.mul(h[:, :c], h[:, c:], out=out)
 
 
-def _empty_channels_last(like: Tensor, shape: tuple[int, ...]) -> Tensor:
-    return torch.empty(shape, dtype=like.dtype, device=like.device, memory_format=torch.channels_last)
-
-
-def band_rows(x: Tensor, channels: int) -> int:
-    """Rows per band: ``channels`` channels of a band of ``x`` take about :data:`BAND_BYTES`, in at most :data:`MAX_BANDS` bands."""
-    per_row = x.shape[0] * x.shape[3] * channels * x.element_size()
-    budget = BAND_BYTES if x.device.type == "cpu" else DEVICE_BAND_BYTES
-    return max(1, budget // max(per_row, 1), -(-x.shape[2] // MAX_BANDS))
-
-
-def add_by_rows(x: Tensor, branch: Callable[[int, int], Tensor], rows: int) -> Tensor:
-    """``x + branch(rows)`` band by band, into ``x`` itself unless the sum needs a wider dtype."""
-    out = None
-    for r0 in range(0, x.shape[2], rows):
-        r1 = min(r0 + rows, x.shape[2])
-        y = branch(r0, r1)
-        if out is None:
-            dtype = torch.result_type(x, y)
-            out = x if dtype == x.dtype else torch.empty_like(x, dtype=dtype)
-        torch.add(x[:, :, r0:r1], y, out=out[:, :, r0:r1])
-        del y
-    return x if out is None else out
+FUSED_BRANCHES = (FusedResidual, FusedAttention, FusedGatedFeedForward)
 
 
 class LeanUNet(RestorationUNet):
@@ -264,6 +214,24 @@ class LeanUNet(RestorationUNet):
 
     With autograd on it is :class:`RestorationUNet` unchanged.
     """
+
+    def _add_base(self, y: Tensor, x: Tensor) -> Tensor:
+        """The global residual added into the head's output.
+
+        For super-resolution the head here stops before its pixel shuffle, and the bilinear upsampling
+        is added before it too, as a 3x3 convolution of the input (:func:`bilinear_upsampling_conv`):
+        at x4 that adds a 48-channel map at input size instead of interpolating a 16x larger one.
+        """
+        if getattr(self, "bilinear", None) is not None:
+            if torch.is_grad_enabled():
+                return super()._add_base(self.shuffle(y), x)
+            with torch.autocast(x.device.type, enabled=False):
+                y = y.add_(F.conv2d(F.pad(x.float(), (1, 1, 1, 1), mode="replicate"), self.bilinear))
+            return self.shuffle(y)
+        base = self.base(x)
+        if torch.is_grad_enabled() or torch.result_type(y, base) != y.dtype:
+            return y + base
+        return y.add_(base)
 
     def _up_and_fuse(self, i: int, low: Tensor, skip: Tensor) -> Tensor:
         """``fuse(cat(up(low), skip_scale(skip)))`` in bands of rows, written into ``skip``'s storage."""
@@ -286,10 +254,32 @@ class LeanUNet(RestorationUNet):
             del upper
             if out is None:
                 same = y.dtype == skip.dtype and y.shape[1] == skip.shape[1]
-                out = skip if same else _empty_channels_last(y, (y.shape[0], y.shape[1], *skip.shape[2:]))
+                out = skip if same else empty_channels_last(y, (y.shape[0], y.shape[1], *skip.shape[2:]))
             out[:, :, r0:r1] = y
             del y
         return out
+
+
+def bilinear_upsampling_conv(scale: int, channels: int) -> Tensor:
+    """(channels * scale**2, channels, 3, 3) weights: pixel-shuffled, a 3x3 convolution of the
+    edge-replicated input equals ``F.interpolate(x, scale_factor=scale, mode="bilinear")``.
+
+    Output row ``scale * i + a`` samples the input at ``i + t``, ``t = (a + 1/2) / scale - 1/2`` in
+    (-1/2, 1/2), between rows ``i - 1`` and ``i`` (t < 0) or ``i`` and ``i + 1``; PyTorch clamps at
+    the border, which the replicated edge reproduces.
+    """
+    taps = torch.zeros(scale, 3, dtype=torch.float64)
+    for a in range(scale):
+        t = (a + 0.5) / scale - 0.5
+        if t < 0:
+            taps[a, 0], taps[a, 1] = -t, 1 + t
+        else:
+            taps[a, 1], taps[a, 2] = 1 - t, t
+    per_offset = torch.einsum("ai,bj->abij", taps, taps).reshape(scale * scale, 3, 3)
+    weight = torch.zeros(channels, scale * scale, channels, 3, 3, dtype=torch.float64)
+    for c in range(channels):
+        weight[c, :, c] = per_offset
+    return weight.reshape(channels * scale * scale, channels, 3, 3).float()
 
 
 def _rowwise_skip(module: nn.Module, skip: Tensor) -> Callable[[Tensor], Tensor] | None:

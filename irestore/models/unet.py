@@ -92,6 +92,9 @@ class RestorationUNet(nn.Module):
             feat = self.decoders[i](feat)
         y = self.head(feat)
         del feat  # the widest full-resolution map need not outlive the head
+        return self._add_base(y, x)
+
+    def _add_base(self, y: Tensor, x: Tensor) -> Tensor:
         return y + self.base(x)
 
     def _up_and_fuse(self, i: int, low: Tensor, skip: Tensor) -> Tensor:

@@ -68,6 +68,11 @@ class StatsContext:
         _active.reset(self._token)
 
 
+def active_context() -> StatsContext | None:
+    """The :class:`StatsContext` the current call runs in, if any."""
+    return _active.get()
+
+
 def spatial_mean(module: nn.Module, name: str, tensors: tuple[Tensor, ...], fn: Callable[..., Tensor]) -> Tensor:
     """``fn(*tensors)`` must return a per-sample mean over the spatial positions of its inputs.
 
