@@ -76,8 +76,9 @@ def test_pointwise_conv_matches_conv2d_and_keeps_channels_last():
             assert conv1x1(x, conv.weight, conv.bias).dtype == torch.bfloat16
 
 
-def test_inference_model_runs_under_bf16_autocast():
-    model = build_model("tiny")
+@pytest.mark.parametrize("overrides", [{}, {"mixer": "attn", "norm": "ln", "task": "sr", "scale": 2}])
+def test_inference_model_runs_under_bf16_autocast(overrides):
+    model = build_model("tiny", **overrides)
     fused = inference_model(model)
     x = torch.rand(1, 3, 16, 24).contiguous(memory_format=torch.channels_last)
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):

@@ -6,10 +6,11 @@ channels-last map is 5.7x slower in bf16 than on a contiguous one (160 vs 28 ms 
 1 MP), and per-token LayerNorm under bf16 autocast round-trips through float32. The same functions
 here:
 
-* the **attention** branch in two banded passes: the first accumulates the Gram matrix of q and k
-  and their squared norms in float32 (q and k are never whole); the second computes v band by band
-  and applies ``proj(attn @ v)`` as *one* 1x1 convolution, since a per-head C x C attention map
-  applied to every pixel is a block-diagonal pointwise map that folds into ``proj``'s weight;
+* the **attention** branch in two passes: the first runs LN, q, k and v band by band, keeps v and
+  sums ``[q; k] [q; k]^T`` (the Gram of q and k, their squared norms on its diagonal), so q and k
+  are never whole; the second applies ``proj(attn @ v)`` to v as *one* 1x1 convolution, since a
+  per-head C x C attention map applied to every pixel is a block-diagonal pointwise map that folds
+  into ``proj``'s weight;
 * the **gated feed-forward** band by band, its expand and depthwise convolutions split into the
   GELU half and the gate half so that each is a contiguous map.
 
@@ -25,7 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from irestore.engine.bands import add_by_rows, band_rows, conv1x1, empty_channels_last, layer_norm_channels
-from irestore.nn.attention import TransposedAttention, _gram, _heads
+from irestore.nn.attention import TransposedAttention, head_gram
 from irestore.nn.blocks import Residual
 from irestore.nn.global_stats import active_context, spatial_mean
 from irestore.nn.mixers import GatedFeedForward
@@ -95,7 +96,7 @@ class FusedAttention(_BandedBranch):
         keep_qk = active_context() is not None
         q, k, v, products = self._first_pass(x, keep_qk)
         if keep_qk:
-            packed = spatial_mean(attn, "a1", (q, k), lambda qq, kk: _gram(_heads(qq, heads), _heads(kk, heads))).float()
+            packed = spatial_mean(attn, "a1", (q, k), lambda qq, kk: head_gram(qq, kk, heads)).float()
             del q, k
         else:
             packed = _pack(products, heads) / (height * width)
@@ -141,7 +142,7 @@ class FusedAttention(_BandedBranch):
 
 def _pack(products: Tensor, heads: int) -> Tensor:
     """(B, 2C, 2C) sums of ``[q; k] [q; k]^T`` to the (B, heads, d, d+2) layout of
-    :func:`~irestore.nn.attention._gram`: each head's block of ``q k^T``, then its q^2 and k^2 columns."""
+    :func:`~irestore.nn.attention.head_gram`: each head's block of ``q k^T``, then its q^2 and k^2 columns."""
     b, c = products.shape[0], products.shape[1] // 2
     d = c // heads
     gram = products[:, :c, c:]

@@ -21,8 +21,10 @@ def _heads(x: Tensor, heads: int) -> Tensor:
     return x.reshape(b, heads, c // heads, h * w)
 
 
-def _gram(q: Tensor, k: Tensor) -> Tensor:
-    """(B, heads, d, d+2) packed: mean over positions of q k^T, then mean q^2 and mean k^2 as columns."""
+def head_gram(q: Tensor, k: Tensor, heads: int) -> Tensor:
+    """(B, heads, d, d+2) from (B, C, H, W) q and k: per head, the mean over positions of q k^T, then
+    mean q^2 and mean k^2 as columns (the whole-image statistic of channel attention)."""
+    q, k = _heads(q, heads), _heads(k, heads)
     n = q.shape[-1]
     qf, kf = q.float(), k.float()
     g = qf @ kf.transpose(-1, -2) / n
@@ -50,11 +52,8 @@ def attend(module: nn.Module, name: str, q: Tensor, k: Tensor, v: Tensor, temper
     """Channel attention on (B, C, H, W) maps; the Gram is reduced over H x W (tile-croppable)."""
     b, c, h, w = q.shape
 
-    def gram(qq: Tensor, kk: Tensor) -> Tensor:
-        return _gram(_heads(qq, heads), _heads(kk, heads))
-
     d = c // heads
-    packed = spatial_mean(module, name, (q, k), gram)
+    packed = spatial_mean(module, name, (q, k), lambda qq, kk: head_gram(qq, kk, heads))
     g, q2, k2 = packed[..., :d], packed[..., d : d + 1], packed[..., d + 1 :]
     denom = torch.sqrt(q2.clamp_min(1e-12) * k2.clamp_min(1e-12).transpose(-1, -2))
     attn = torch.softmax((g / denom).to(v.dtype) * temperature, dim=-1)
