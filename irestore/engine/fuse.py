@@ -15,7 +15,8 @@ most of those fold exactly into the 1x1 convolutions that open and close each br
 The statistics themselves (mu, s and the gate's pool) still go through :func:`spatial_mean`, so
 tiling with whole-image statistics works unchanged. Weights are folded per call (a few kB). When
 the samples of a batch carry different statistics (tiles collecting their own) the folds cannot be
-shared, and the same maps are applied explicitly instead. Other blocks run as they are; the whole
+shared, and the same maps are applied explicitly instead. Attention blocks with per-token LN run
+in bands too (:mod:`irestore.engine.fuse_attention`); other blocks run as they are. The whole
 model runs channels-last, which the depthwise convolutions need to be fast on the CPU.
 
 Pointwise convolutions call oneDNN directly where PyTorch would not (:func:`~irestore.engine.bands.conv1x1`).

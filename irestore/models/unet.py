@@ -95,6 +95,7 @@ class RestorationUNet(nn.Module):
         return self._add_base(y, x)
 
     def _add_base(self, y: Tensor, x: Tensor) -> Tensor:
+        """The head's output plus the global residual (the inference form adds it in place)."""
         return y + self.base(x)
 
     def _up_and_fuse(self, i: int, low: Tensor, skip: Tensor) -> Tensor:
