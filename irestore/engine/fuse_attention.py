@@ -40,6 +40,13 @@ class _BandedBranch(nn.Module):
         super().__init__()
         self.residual = residual
 
+    def forward(self, x: Tensor) -> Tensor:
+        """As trained with autograd on; banded into ``x`` without it."""
+        return self.residual(x) if torch.is_grad_enabled() else self.banded(x)
+
+    def banded(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
     def normed_rows(self, x: Tensor, r0: int, r1: int) -> tuple[Tensor, int]:
         """``LN(x)`` on rows ``r0:r1`` and a one-row halo, and the offset of row ``r0`` in it."""
         norm, a = self.residual.norm, max(r0 - 1, 0)
@@ -64,9 +71,7 @@ class FusedGatedFeedForward(_BandedBranch):
     def supports(residual: Residual) -> bool:
         return _supports(residual, GatedFeedForward)
 
-    def forward(self, x: Tensor) -> Tensor:
-        if torch.is_grad_enabled():
-            return self.residual(x)
+    def banded(self, x: Tensor) -> Tensor:
         fn = self.residual.fn
         hidden = fn.project.weight.shape[1]
         first, second = slice(0, hidden), slice(hidden, 2 * hidden)
@@ -87,9 +92,7 @@ class FusedAttention(_BandedBranch):
     def supports(residual: Residual) -> bool:
         return _supports(residual, TransposedAttention)
 
-    def forward(self, x: Tensor) -> Tensor:
-        if torch.is_grad_enabled():
-            return self.residual(x)
+    def banded(self, x: Tensor) -> Tensor:
         attn, (b, c, height, width) = self.residual.fn, x.shape
         heads = attn.heads
         d = c // heads
