@@ -6,7 +6,12 @@ them at a reduced budget (``MEMORY_MB``), and degraded as each release expects (
 with the fewest passes whose tiles agree with the whole image to >= 50 dB on every photo
 (``irestore.engine.calibrate``); ``--exact`` on the command line still forces full agreement.
 
-    python scripts/calibrate_tiling.py [NAME ...] [--data-dir ROOT]
+``--full-size`` calibrates at the size the speed target is set for instead: 12 MP (4000x3000) crops
+of the three largest clean photos (``gt_only/Canon600_*``, 18 MP) at the engine's default budget,
+so the tiles are the ones a user's 12 MP photo gets. A model whose pools still need passes on the
+small crops (``deblur``) may need fewer on real photos, whose tiles cover less of a more uniform image.
+
+    python scripts/calibrate_tiling.py [NAME ...] [--data-dir ROOT] [--full-size]
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import torch
 from irestore.data.colour import rgb_to_gray
 from irestore.data.degradations import make_degradation
 from irestore.engine.calibrate import calibrate_passes
+from irestore.engine.restorer import DEFAULT_MEMORY_BUDGET_MB
 from irestore.io import list_images, read_image
 from irestore.models.release import record
 from irestore.models.zoo import load_model, read_manifest, weights_dir
@@ -29,6 +35,8 @@ SIDE = (1092, 1456)  # 1.6 MP, 4:3
 # Tiles of ~1.1k px, what the default budget gave before the engine's activations shrank 4x: the
 # default tiles are larger now, and larger tiles agree better, so this calibration is conservative.
 MEMORY_MB = 384
+FULL_SIZE_PHOTOS = ("Canon600_book", "Canon600_toy", "Canon600_water")
+FULL_SIDE = (3000, 4000)
 
 
 def _crop(img: np.ndarray, side: tuple[int, int]) -> np.ndarray:
@@ -37,16 +45,21 @@ def _crop(img: np.ndarray, side: tuple[int, int]) -> np.ndarray:
     return np.ascontiguousarray(img[top : top + side[0], left : left + side[1]])
 
 
-def inputs(name: str, entry: dict, root) -> list[np.ndarray]:
+def inputs(name: str, entry: dict, root, *, full_size: bool = False) -> list[np.ndarray]:
     """Realistic inputs of ``name``: real noise for the real-noise model, synthetic degradations otherwise."""
-    folder = root / "train" / "PolyU_real" / ("noisy" if name == "denoise-real" else "gt")
-    files = [f for f in list_images(folder) if f.name.startswith(PHOTOS)][:2]
+    if full_size and name == "denoise-real":
+        raise SystemExit(f"{name}: --full-size: no real noisy photo here has 12 MP (PolyU_real's are 5-9 MP)")
+    if full_size and entry["task"] == "sr":
+        raise SystemExit(f"{name}: --full-size: a 12 MP input would make a {12 * entry['config']['scale'] ** 2} MP output; SR calibrates on the crops")
+    folder = root / "train" / "PolyU_real" / ("noisy" if name == "denoise-real" else "gt_only" if full_size else "gt")
+    photos, side = (FULL_SIZE_PHOTOS, FULL_SIDE) if full_size else (PHOTOS, SIDE)
+    files = [f for f in list_images(folder) if f.name.startswith(photos)][: len(photos) if full_size else 2]
     task = entry["task"]
     gray = entry["config"]["in_channels"] == 1
     out = []
     for i, f in enumerate(files):
         pixels = read_image(f).pixels
-        img = _crop(pixels, SIDE)
+        img = _crop(pixels, side)
         if gray:
             img = rgb_to_gray(img)
         if name != "denoise-real" and task != "sr":
@@ -62,13 +75,15 @@ def main() -> None:
     parser.add_argument("names", nargs="*")
     parser.add_argument("--data-dir", default="")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--full-size", action="store_true", help="12 MP crops at the default budget (slow: minutes per photo)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     folder, root = weights_dir(), data_root(args.data_dir)
     models = read_manifest(folder)["models"]
     for name in args.names or sorted(models):
-        result = calibrate_passes(load_model(name).model, inputs(name, models[name], root), memory_mb=MEMORY_MB)
-        result["memory_mb"] = MEMORY_MB
+        memory_mb = DEFAULT_MEMORY_BUDGET_MB if args.full_size else MEMORY_MB
+        result = calibrate_passes(load_model(name).model, inputs(name, models[name], root, full_size=args.full_size), memory_mb=memory_mb)
+        result["memory_mb"] = memory_mb
         record(folder, name, tiling=result)
         print(f"{name}: {result['stats_passes']} passes; worst agreement by passes {result['agreement_db']} dB at tiles {result['tiles']}")
 

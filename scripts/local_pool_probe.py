@@ -8,12 +8,20 @@ each level, shifted inward at the borders as TLC does). It stays a probe, not an
 the deblur release it lowered full-LIVE1 PSNR, so the product keeps whole-image statistics.
 
     python scripts/local_pool_probe.py --window 192 eval LIVE1 --task deblur -m deblur --tile 0
+
+LIVE1's images (~0.3 MP) are barely larger than the windows, so ``--photos`` asks where TLC makes
+its claim, on camera photos: 1536x2048 centre crops of every third PolyU_real clean photo and one
+18 MP Canon (never in deblur's training data), blurred as deblur trains, restored whole with global
+pools and with each window:
+
+    python scripts/local_pool_probe.py --photos 384,768
 """
 
 from __future__ import annotations
 
 import sys
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -52,9 +60,42 @@ def install(window: int) -> None:
     restorer.inference_model = lambda model: model
 
 
+def photos(windows: list[int], name: str = "deblur", side: tuple[int, int] = (1536, 2048)) -> None:
+    """PSNR against the clean photo per window (0: whole-image pools), one row per photo and the mean."""
+    from irestore.data.degradations import make_degradation
+    from irestore.io import list_images, read_image
+    from irestore.models.zoo import load_model
+    from irestore.train.data import data_root
+
+    root = data_root("") / "train" / "PolyU_real"
+    files = list_images(root / "gt")[::3] + [f for f in list_images(root / "gt_only") if f.name.startswith("Canon600")][:1]
+    model = load_model(name).model
+    rows = []
+    for i, f in enumerate(files):
+        clean = read_image(f).pixels
+        top, left = (clean.shape[0] - side[0]) // 2, (clean.shape[1] - side[1]) // 2
+        clean = np.ascontiguousarray(clean[top : top + side[0], left : left + side[1]], dtype=np.float32)
+        blurred, _ = make_degradation(name)(clean, np.random.default_rng(100 + i))
+        blurred = np.clip(blurred, 0, 1).astype(np.float32)
+        row = [_psnr(blurred, clean)]
+        for window in [0, *windows]:
+            install(window or 10**9)
+            row.append(_psnr(restorer.Restorer(model, tile=0)(blurred), clean))
+        rows.append(row)
+        print(f.name, " ".join(f"{v:.3f}" for v in row), flush=True)
+    print("columns: input, whole-image pools, " + ", ".join(f"{w} px" for w in windows))
+    print("mean", " ".join(f"{v:.3f}" for v in np.mean(rows, axis=0)))
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(1 / np.mean((a.astype(np.float64) - b) ** 2)))
+
+
 def main(argv: list[str]) -> None:
+    if len(argv) == 2 and argv[0] == "--photos":
+        return photos([int(w) for w in argv[1].split(",")])
     if len(argv) < 2 or argv[0] != "--window":
-        sys.exit("usage: local_pool_probe.py --window PIXELS eval ARGS...")
+        sys.exit("usage: local_pool_probe.py --window PIXELS eval ARGS... | --photos W1,W2,...")
     install(int(argv[1]))
     from irestore.cli.main import app
 
