@@ -9,7 +9,8 @@ with the fewest passes whose tiles agree with the whole image to >= 50 dB on eve
 ``--full-size`` calibrates at the size the speed target is set for instead: 12 MP (4000x3000) crops
 of the three largest clean photos (``gt_only/Canon600_*``, 18 MP) at the engine's default budget,
 so the tiles are the ones a user's 12 MP photo gets. A model whose pools still need passes on the
-small crops (``deblur``) may need fewer on real photos, whose tiles cover less of a more uniform image.
+small crops (``deblur``) may need fewer there: each 1520x2016 tile holds more of the scene than a
+~1.1k px tile of a 1.6 MP crop, so its statistics are closer to the whole image's.
 
     python scripts/calibrate_tiling.py [NAME ...] [--data-dir ROOT] [--full-size]
 """

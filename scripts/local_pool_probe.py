@@ -40,10 +40,13 @@ def box_mean(t: torch.Tensor, kh: int, kw: int) -> torch.Tensor:
     return F.pad(out, (left, w - ow - left, top, h - oh - top), mode="replicate").to(t.dtype)
 
 
+_FORWARD_FEATURES = RestorationUNet.forward_features
+
+
 def install(window: int) -> None:
-    """Route channel-gate pools through ``box_mean``; run the unfused model (its gates broadcast)."""
+    """Route channel-gate pools through ``box_mean``; run the unfused model (its gates broadcast). Call again to change the window."""
     size = {}
-    forward_features = RestorationUNet.forward_features
+    forward_features = _FORWARD_FEATURES
 
     def remember_size(self, x):
         size["h"], size["w"] = x.shape[-2:]
