@@ -53,8 +53,8 @@ def inputs(name: str, entry: dict, root, *, full_size: bool = False) -> list[np.
     if full_size and entry["task"] == "sr":
         raise SystemExit(f"{name}: --full-size: a 12 MP input would make a {12 * entry['config']['scale'] ** 2} MP output; SR calibrates on the crops")
     folder = root / "train" / "PolyU_real" / ("noisy" if name == "denoise-real" else "gt_only" if full_size else "gt")
-    photos, side = (FULL_SIZE_PHOTOS, FULL_SIDE) if full_size else (PHOTOS, SIDE)
-    files = [f for f in list_images(folder) if f.name.startswith(photos)][: len(photos) if full_size else 2]
+    photos, side, count = (FULL_SIZE_PHOTOS, FULL_SIDE, 3) if full_size else (PHOTOS, SIDE, 2)
+    files = [f for f in list_images(folder) if f.name.startswith(photos)][:count]
     task = entry["task"]
     gray = entry["config"]["in_channels"] == 1
     out = []

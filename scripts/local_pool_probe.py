@@ -67,6 +67,7 @@ def photos(windows: list[int], name: str = "deblur", side: tuple[int, int] = (15
     """PSNR against the clean photo per window (0: whole-image pools), one row per photo and the mean."""
     from irestore.data.degradations import make_degradation
     from irestore.io import list_images, read_image
+    from irestore.metrics import psnr
     from irestore.models.zoo import load_model
     from irestore.train.data import data_root
 
@@ -80,18 +81,14 @@ def photos(windows: list[int], name: str = "deblur", side: tuple[int, int] = (15
         clean = np.ascontiguousarray(clean[top : top + side[0], left : left + side[1]], dtype=np.float32)
         blurred, _ = make_degradation(name)(clean, np.random.default_rng(100 + i))
         blurred = np.clip(blurred, 0, 1).astype(np.float32)
-        row = [_psnr(blurred, clean)]
+        row = [psnr(blurred, clean)]
         for window in [0, *windows]:
             install(window or 10**9)
-            row.append(_psnr(restorer.Restorer(model, tile=0)(blurred), clean))
+            row.append(psnr(restorer.Restorer(model, tile=0)(blurred), clean))
         rows.append(row)
         print(f.name, " ".join(f"{v:.3f}" for v in row), flush=True)
     print("columns: input, whole-image pools, " + ", ".join(f"{w} px" for w in windows))
     print("mean", " ".join(f"{v:.3f}" for v in np.mean(rows, axis=0)))
-
-
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    return float(10 * np.log10(1 / np.mean((a.astype(np.float64) - b) ** 2)))
 
 
 def main(argv: list[str]) -> None:
