@@ -50,7 +50,7 @@ from irestore.engine.bands import add_by_rows, band_rows, conv1x1, empty_channel
 from irestore.engine.fuse_attention import FusedAttention, FusedGatedFeedForward
 from irestore.models.unet import RestorationUNet, Upsample
 from irestore.nn.blocks import Residual
-from irestore.nn.global_stats import spatial_mean
+from irestore.nn.global_stats import channel_mean, spatial_mean
 from irestore.nn.mixers import ConvMixer, GatedPointwiseFeedForward, SimpleGate
 from irestore.nn.norms import ImageLayerNorm, TokenLayerNorm
 from irestore.nn.skips import ConstantSkip, LearnedSkipGate
@@ -197,7 +197,7 @@ class FusedResidual(nn.Module):
 
     def _channel_gate(self, h: Tensor) -> Tensor:
         gate = self.fn.channel_gate
-        pooled = spatial_mean(gate, "pool", (h,), lambda t: t.mean(dim=(2, 3), keepdim=True))
+        pooled = spatial_mean(gate, "pool", (h,), channel_mean)
         return gate.fc(pooled).float().flatten(1)
 
 

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from irestore.errors import ConfigError
-from irestore.nn.global_stats import spatial_mean
+from irestore.nn.global_stats import channel_mean, spatial_mean
 
 GATES = ("product", "sigmoid")
 
@@ -66,7 +66,7 @@ class ChannelGate(nn.Module):
         self.fc = nn.Conv2d(channels, channels, 1)
 
     def forward(self, x: Tensor) -> Tensor:
-        pooled = spatial_mean(self, "pool", (x,), lambda t: t.mean(dim=(2, 3), keepdim=True))
+        pooled = spatial_mean(self, "pool", (x,), channel_mean)
         return x * self.fc(pooled)
 
 

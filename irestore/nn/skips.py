@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from irestore.errors import ConfigError
-from irestore.nn.global_stats import spatial_mean
+from irestore.nn.global_stats import channel_mean, spatial_mean
 
 SKIPS = ("1", "inv_sqrt2", "cs", "ls")
 
@@ -42,7 +42,7 @@ class LearnedSkipGate(nn.Module):
         self.fc2 = nn.Conv2d(hidden, channels, 1)
 
     def gate(self, h: Tensor) -> Tensor:
-        pooled = spatial_mean(self, "pool", (h,), lambda t: t.mean(dim=(2, 3), keepdim=True))
+        pooled = spatial_mean(self, "pool", (h,), channel_mean)
         return torch.sigmoid(self.fc2(torch.relu(self.fc1(pooled))))
 
     def forward(self, h: Tensor) -> Tensor:
