@@ -41,3 +41,10 @@ def test_other_layouts_and_autograd_reduce_as_before():
     torch.testing.assert_close(got, x.mean(dim=(2, 3), keepdim=True))
     got.sum().backward()
     torch.testing.assert_close(x.grad, torch.full_like(x, 1 / 99))
+
+
+def test_fp16_sums_of_large_values_over_tall_maps_do_not_overflow():
+    x = (torch.full((1, 4, 3000, 8), 300.0) + torch.arange(4.0).view(1, 4, 1, 1)).half().contiguous(memory_format=torch.channels_last)
+    got = channel_mean(x)
+    assert torch.isfinite(got).all()
+    torch.testing.assert_close(got.float(), x.float().mean(dim=(2, 3), keepdim=True), rtol=2e-3, atol=0)
