@@ -8,7 +8,10 @@ even sample of the photo may estimate them nearly as well as the whole. For each
 the pools over the windows' cores, replays them in the output pass over the default tiles, and
 prints the agreement with the whole-image output and the area the statistics pass ran over.
 
-    python scripts/sampled_stats_probe.py deblur --plans 2x2:0.6,4x3:0.5 --threads 1
+    python scripts/sampled_stats_probe.py deblur --photos 0 --plans 2x2:0.6,3x3:0.5,4x3:0.45,6x4:0.4
+    python scripts/sampled_stats_probe.py deblur --photos 0 --plans 2x2:0.6:p,3x3:0.5:p,4x3:0.45:p,4x3:0.35:r2,2x2:0.45:r2
+
+The 12 MP crops are multiples of every release's size multiple, so no padding is involved.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ def windows(h: int, w: int, cols: int, rows: int, side: float, multiple: int) ->
 
 @torch.inference_mode()
 def restore_sampled(restorer: Restorer, img: np.ndarray, plan: list, dtype: torch.dtype, *, progressive: bool = False, rounds: int = 1) -> tuple[np.ndarray, float]:
+    """The photo restored over the default tiles with pools collected over ``plan``; and the seconds the collection took."""
     model = restorer.model.forward_features
     x = torch.from_numpy(img).permute(2, 0, 1)[None].contiguous(memory_format=torch.channels_last)
     h, w = img.shape[:2]
