@@ -127,3 +127,19 @@ def test_bilinear_upsampling_is_a_pixel_shuffled_convolution_of_the_replicated_i
     weight = bilinear_upsampling_conv(scale, 3).double()
     got = torch.nn.functional.pixel_shuffle(torch.nn.functional.conv2d(torch.nn.functional.pad(x, (1, 1, 1, 1), mode="replicate"), weight), scale)
     assert (got - expected).abs().max() < 1e-6
+
+
+def test_under_bf16_the_sr_head_runs_in_bf16_and_its_residual_is_added_in_float32():
+    torch.manual_seed(4)
+    model = build_model("tiny", task="sr", scale=4, enc_blocks=(), dec_blocks=(), heads=(1,), mid_blocks=2).eval()
+    fused = inference_model(model)
+    seen = {}
+    fused.head.module.register_forward_hook(lambda _m, _i, out: seen.update(head=out.dtype))
+    x = torch.rand(1, 3, 12, 16).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        expected = model(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            got = fused(x)
+    assert seen == {"head": torch.bfloat16}
+    assert got.dtype == torch.float32
+    assert (got - expected).abs().max() < 0.02

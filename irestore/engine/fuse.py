@@ -33,7 +33,8 @@ everything runs out of place as before.
 Under bf16 (or fp16) autocast the full-resolution stream stays in float32: the stem, the last
 decoder fuse and the head run in float32, so the residual sums at full resolution are never rounded
 to 8 bits of mantissa, while every other convolution, including those inside the full-resolution
-blocks, runs in bf16. On CBSD68 sigma 15 this cut bf16's cost from 0.030 to 0.011 dB (denoise-gaussian)
+blocks, runs in bf16. The SR head is the exception: it runs in bf16 and only its output is cast
+up, since it makes the small residual added to the float32 bilinear base (:class:`FloatOut`). On CBSD68 sigma 15 this cut bf16's cost from 0.030 to 0.011 dB (denoise-gaussian)
 at the same speed (docs/speed.md, "bf16 with a float32 stream").
 """
 
@@ -71,7 +72,7 @@ def inference_model(model: nn.Module) -> nn.Module:
                 module.fuses[0] = Float32(module.fuses[0])
             cfg, head = module.config, module.head.module
             if cfg.scale > 1 and cfg.in_channels == cfg.out_channels and isinstance(head, nn.Sequential) and isinstance(head[-1], nn.PixelShuffle):
-                module.head, module.shuffle = Float32(head[0]), head[1]
+                module.head, module.shuffle = FloatOut(head[0]), head[1]
                 module.register_buffer("bilinear", bilinear_upsampling_conv(cfg.scale, cfg.in_channels), persistent=False)
     for parent in list(fused.modules()):
         for name, child in list(parent.named_children()):
@@ -95,6 +96,22 @@ class Float32(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         with torch.autocast(x.device.type, enabled=False):
             return self.module(x.float())
+
+
+class FloatOut(nn.Module):
+    """``module`` computed as autocast decides, its output cast up to float32.
+
+    The SR head: its output is the residual detail at the input resolution, small beside the
+    float32 bilinear base it is added to, so its bf16 rounding is far below what the benchmarks
+    resolve, while a float32 3x3 convolution from 32 to 48 channels was a quarter of sr-x4's time.
+    """
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.module(x).float()
 
 
 class PointwiseConv(nn.Module):
