@@ -33,9 +33,10 @@ everything runs out of place as before.
 Under bf16 (or fp16) autocast the full-resolution stream stays in float32: the stem, the last
 decoder fuse and the head run in float32, so the residual sums at full resolution are never rounded
 to 8 bits of mantissa, while every other convolution, including those inside the full-resolution
-blocks, runs in bf16. The SR head is the exception: it runs in bf16 and only its output is cast
-up, since it makes the small residual added to the float32 bilinear base (:class:`FloatOut`). On CBSD68 sigma 15 this cut bf16's cost from 0.030 to 0.011 dB (denoise-gaussian)
-at the same speed (docs/speed.md, "bf16 with a float32 stream").
+blocks, runs in bf16. On CBSD68 sigma 15 this cut bf16's cost from 0.030 to 0.011 dB (denoise-gaussian)
+at the same speed (docs/speed.md, "bf16 with a float32 stream"). The SR head is the exception: it
+runs in bf16 and only its output is cast up, since it makes the small residual added to the float32
+bilinear base (:class:`FloatOut`).
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class FloatOut(nn.Module):
 
     The SR head: its output is the residual detail at the input resolution, small beside the
     float32 bilinear base it is added to, so its bf16 rounding is far below what the benchmarks
-    resolve, while a float32 3x3 convolution from 32 to 48 channels was a quarter of sr-x4's time.
+    resolve, while a float32 3x3 convolution from 32 to 48 channels took about a seventh of sr-x4's time.
     """
 
     def __init__(self, module: nn.Module) -> None:
