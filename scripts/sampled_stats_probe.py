@@ -26,7 +26,7 @@ import torch
 from irestore.engine.calibrate import agreement_db
 from irestore.engine.device import autocast
 from irestore.engine.restorer import Restorer
-from irestore.engine.tiling import blend_weights
+from irestore.engine.tiling import tiled_forward
 from irestore.models.zoo import load_model, read_manifest, weights_dir
 from irestore.nn.global_stats import StatsContext
 from irestore.train.data import data_root
@@ -71,14 +71,12 @@ def restore_sampled(restorer: Restorer, img: np.ndarray, plan: list, dtype: torc
         sample_s = time.perf_counter() - start
         replay = ctx.finish()
         replay.collect = False
-        grid = restorer.grid_for(h, w)
-        th, tw = grid.tile_size
-        wy, wx = blend_weights(grid.rows, 1), blend_weights(grid.cols, 1)
-        out = torch.zeros(1, 3, h, w)
-        for i, j, y0, x0 in grid:
+
+        def replayed(tile: torch.Tensor) -> torch.Tensor:
             with replay:
-                y = model(x[..., y0 : y0 + th, x0 : x0 + tw]).float()
-            out[..., y0 : y0 + th, x0 : x0 + tw] += y * (wy[i][:, None] * wx[j][None, :])
+                return model(tile)
+
+        out = tiled_forward(replayed, x, tile=restorer.tile_for(h, w), overlap=restorer.overlap, multiple=restorer.config.multiple, stats_passes=0)
     return out[0].permute(1, 2, 0).clamp(0, 1).numpy(), sample_s
 
 
