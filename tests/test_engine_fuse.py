@@ -2,7 +2,16 @@ import pytest
 import torch
 
 from irestore.engine.bands import conv1x1
-from irestore.engine.fuse import ChannelsLastLayerNorm, FusedResidual, LeanUNet, PointwiseConv, bilinear_upsampling_conv, inference_model
+from irestore.engine.fuse import (
+    ChannelsLastLayerNorm,
+    FusedResidual,
+    LeanUNet,
+    OffsetMajorShuffle,
+    PointwiseConv,
+    bilinear_upsampling_conv,
+    inference_model,
+    offset_major_order,
+)
 from irestore.engine.fuse_attention import FusedAttention, FusedGatedFeedForward
 from irestore.engine.tiling import tiled_forward
 from irestore.models import build_model
@@ -143,3 +152,30 @@ def test_under_bf16_the_sr_head_runs_in_bf16_and_its_residual_is_added_in_float3
     assert seen == {"head": torch.bfloat16}
     assert got.dtype == torch.float32
     assert (got - expected).abs().max() < 0.02
+
+
+@pytest.mark.parametrize("scale, channels", [(2, 3), (3, 1), (4, 3)])
+def test_the_offset_major_shuffle_is_pixel_shuffle_of_reordered_channels_into_a_channels_last_image(scale, channels):
+    y = torch.rand(2, channels * scale**2, 5, 7).contiguous(memory_format=torch.channels_last)
+    got = OffsetMajorShuffle(scale)(y[:, offset_major_order(scale, channels)])
+    assert torch.equal(got, torch.nn.functional.pixel_shuffle(y, scale))
+    assert got.is_contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.parametrize("levels", [0, 1])
+def test_under_bf16_only_a_plain_sr_body_runs_its_stream_in_bf16(levels):
+    torch.manual_seed(5)
+    blocks = {"enc_blocks": (), "dec_blocks": (), "heads": (1,)} if levels == 0 else {"enc_blocks": (1,), "dec_blocks": (1,), "heads": (1, 1)}
+    model = _perturbed(build_model("tiny", task="sr", scale=4, mid_blocks=2, **blocks))
+    fused = inference_model(model)
+    seen = {}
+    fused.stem.register_forward_hook(lambda _m, _i, out: seen.update(stream=out.dtype))
+    fused.head.register_forward_hook(lambda _m, _i, out: seen.update(head=out.dtype))
+    x = torch.rand(1, 3, 12, 16).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        expected, exact = model(x), fused(x)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            got = fused(x)
+    assert (exact - expected).abs().max() <= 1e-5 * expected.abs().max()
+    assert seen == {"stream": torch.float32 if levels else torch.bfloat16, "head": torch.float32}
+    assert got.dtype == torch.float32 and (got - expected).abs().mean() < 0.01

@@ -77,10 +77,20 @@ def conv1x1(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
 
 
 def cpu_autocast() -> bool:
+    return autocast_dtype("cpu") is not None
+
+
+def autocast_dtype(device_type: str) -> torch.dtype | None:
+    """The dtype autocast computes in on this device type; None where it is off."""
     try:
-        return torch.is_autocast_enabled("cpu")
+        enabled = torch.is_autocast_enabled(device_type)
     except TypeError:  # torch < 2.4
-        return torch.is_autocast_cpu_enabled()
+        enabled = torch.is_autocast_cpu_enabled() if device_type == "cpu" else torch.is_autocast_enabled()
+    if not enabled:
+        return None
+    if hasattr(torch, "get_autocast_dtype"):
+        return torch.get_autocast_dtype(device_type)
+    return torch.get_autocast_cpu_dtype() if device_type == "cpu" else torch.get_autocast_gpu_dtype()
 
 
 def layer_norm_channels(x: Tensor, weight: Tensor, bias: Tensor, eps: float) -> Tensor:

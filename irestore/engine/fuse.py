@@ -48,7 +48,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from irestore.engine.bands import add_by_rows, band_rows, conv1x1, empty_channels_last, layer_norm_channels
+from irestore.engine.bands import add_by_rows, autocast_dtype, band_rows, conv1x1, empty_channels_last, layer_norm_channels
 from irestore.engine.fuse_attention import FusedAttention, FusedGatedFeedForward
 from irestore.models.unet import RestorationUNet, Upsample
 from irestore.nn.blocks import Residual
@@ -73,8 +73,11 @@ def inference_model(model: nn.Module) -> nn.Module:
                 module.fuses[0] = Float32(module.fuses[0])
             cfg, head = module.config, module.head.module
             if cfg.scale > 1 and cfg.in_channels == cfg.out_channels and isinstance(head, nn.Sequential) and isinstance(head[-1], nn.PixelShuffle):
-                module.head, module.shuffle = FloatOut(head[0]), head[1]
-                module.register_buffer("bilinear", bilinear_upsampling_conv(cfg.scale, cfg.in_channels), persistent=False)
+                order = offset_major_order(cfg.scale, cfg.out_channels)
+                module.head, module.shuffle = FloatOut(_output_channels(head[0], order)), OffsetMajorShuffle(cfg.scale)
+                module.register_buffer("bilinear", bilinear_upsampling_conv(cfg.scale, cfg.in_channels)[order], persistent=False)
+                if not cfg.levels:
+                    module.stem = LowPrecisionOut(module.stem)
     for parent in list(fused.modules()):
         for name, child in list(parent.named_children()):
             fused_kind = next((kind for kind in FUSED_BRANCHES if isinstance(child, Residual) and kind.supports(child)), None)
@@ -113,6 +116,55 @@ class FloatOut(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.module(x).float()
+
+
+class LowPrecisionOut(nn.Module):
+    """``module``'s output cast down to the autocast dtype: the stream of a plain SR body runs in bf16.
+
+    A plain body has no lower levels, so a float32 stream would keep every block's sum, LayerNorm
+    and input cast in float32 (a quarter of sr-x4's time); its error reaches the output only through
+    the head's residual detail (docs/speed.md, "A bf16 stream for super-resolution").
+    """
+
+    def __init__(self, module: nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.module(x)
+        dtype = autocast_dtype(y.device.type)
+        return y if dtype is None else y.to(dtype)
+
+
+class OffsetMajorShuffle(nn.Module):
+    """Pixel shuffle of a map whose channels are ordered (row offset, column offset, channel), into a channels-last output.
+
+    With that order (:func:`offset_major_order`) each output row is a run of whole input rows, so
+    the shuffle is one copy of 12-channel runs (x4, RGB) instead of ``F.pixel_shuffle``'s gather from
+    a channels-last map (36 against 234 ms at 1 MP), and the output is already in the image's HWC layout.
+    """
+
+    def __init__(self, scale: int) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, y: Tensor) -> Tensor:
+        n, channels, h, w = y.shape
+        s = self.scale
+        runs = y.permute(0, 2, 3, 1).reshape(n, h, w, s, channels // s)
+        return runs.transpose(2, 3).reshape(n, h * s, w * s, channels // s**2).permute(0, 3, 1, 2)
+
+
+def offset_major_order(scale: int, channels: int) -> Tensor:
+    """The head's output channels reordered from PixelShuffle's (channel, row offset, column offset) to (row, column, channel)."""
+    return torch.arange(channels * scale * scale).view(channels, scale * scale).t().reshape(-1)
+
+
+def _output_channels(conv: nn.Conv2d, order: Tensor) -> nn.Conv2d:
+    conv.weight = nn.Parameter(conv.weight.detach()[order], requires_grad=conv.weight.requires_grad)
+    if conv.bias is not None:
+        conv.bias = nn.Parameter(conv.bias.detach()[order], requires_grad=conv.bias.requires_grad)
+    return conv
 
 
 class PointwiseConv(nn.Module):

@@ -1,0 +1,88 @@
+"""One engine change, timed: the same weights through an older revision's engine and this checkout's, interleaved.
+
+This machine is shared and its speed drifts by 20-30% within minutes, so an engine change is only
+trusted as a ratio measured in one sitting, the two engines alternating in fresh processes on the
+same weights (docs/speed.md). The older revision is checked out into a temporary git worktree;
+weights are always read from this checkout, so both engines load the same files:
+
+    python benchmarks/engine_ab.py 5e634d0 sr-x4 runs/sr4-deep6.safetensors --precision bf16 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TIMER = """
+import json, sys, time
+import numpy as np, torch
+from irestore.engine.restorer import Restorer
+from irestore.models.zoo import load_model
+spec, precision, threads, megapixels, calls = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+torch.set_num_threads(threads)
+side = int(round((megapixels * 1e6) ** 0.5))
+image = np.random.default_rng(0).random((side, side, 3), dtype=np.float32)
+restorer = Restorer(load_model(spec).model, tile=0, precision=precision, stats_passes=0)
+restorer(image)
+seconds = []
+for _ in range(calls):
+    start = time.perf_counter()
+    restorer(image)
+    seconds.append(time.perf_counter() - start)
+print(json.dumps({"seconds": seconds, "megapixels": side * side / 1e6}))
+"""
+
+
+def time_once(engine: Path, spec: str, precision: str, threads: int, megapixels: float, calls: int) -> float:
+    """MP/s of the median call, whole image, in a fresh process importing irestore from ``engine``."""
+    env = dict(os.environ, PYTHONPATH=str(engine), IRESTORE_WEIGHTS=str(ROOT / "weights"))
+    out = subprocess.run(
+        [sys.executable, "-c", TIMER, spec, precision, str(threads), str(megapixels), str(calls)],
+        cwd=engine, env=env, capture_output=True, text=True, check=True,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return result["megapixels"] / statistics.median(result["seconds"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("revision", help="the older engine: any git revision of this repository")
+    parser.add_argument("models", nargs="+", help="release names or .safetensors files (paths relative to this checkout)")
+    parser.add_argument("--precision", default="bf16")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--megapixels", type=float, default=1.0)
+    parser.add_argument("--calls", type=int, default=5, help="timed calls per process (the median counts)")
+    parser.add_argument("--rounds", type=int, default=2, help="old/new alternations per model and precision")
+    args = parser.parse_args(argv)
+
+    specs = [str((ROOT / m).resolve()) if m.endswith(".safetensors") else m for m in args.models]
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "old"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(old), args.revision], check=True)
+        try:
+            print("| model | precision | old MP/s | new MP/s | new / old |")
+            print("|---|---|---|---|---|")
+            for model, spec in zip(args.models, specs):
+                for precision in args.precision.split(","):
+                    times = {"old": [], "new": []}
+                    for _ in range(args.rounds):
+                        for name, engine in (("old", old), ("new", ROOT)):
+                            times[name].append(time_once(engine, spec, precision, args.threads, args.megapixels, args.calls))
+                    old_s = " / ".join(f"{v:.2f}" for v in times["old"])
+                    new_s = " / ".join(f"{v:.2f}" for v in times["new"])
+                    ratio = statistics.mean(times["new"]) / statistics.mean(times["old"])
+                    print(f"| {model} | {precision} | {old_s} | {new_s} | {ratio:.2f} |", flush=True)
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
+
+
+if __name__ == "__main__":
+    main()
