@@ -34,9 +34,10 @@ Under bf16 (or fp16) autocast the full-resolution stream stays in float32: the s
 decoder fuse and the head run in float32, so the residual sums at full resolution are never rounded
 to 8 bits of mantissa, while every other convolution, including those inside the full-resolution
 blocks, runs in bf16. On CBSD68 sigma 15 this cut bf16's cost from 0.030 to 0.011 dB (denoise-gaussian)
-at the same speed (docs/speed.md, "bf16 with a float32 stream"). The SR head is the exception: it
-runs in bf16 and only its output is cast up, since it makes the small residual added to the float32
-bilinear base (:class:`FloatOut`).
+at the same speed (docs/speed.md, "bf16 with a float32 stream"). Super-resolution is the exception:
+its head runs in bf16 and only its output is cast up, since it makes the small residual added to the
+float32 bilinear base (:class:`FloatOut`), and a plain SR body (no U-Net levels) runs its whole
+stream in bf16 (:class:`LowPrecisionOut`).
 """
 
 from __future__ import annotations
@@ -121,9 +122,10 @@ class FloatOut(nn.Module):
 class LowPrecisionOut(nn.Module):
     """``module``'s output cast down to the autocast dtype: the stream of a plain SR body runs in bf16.
 
-    A plain body has no lower levels, so a float32 stream would keep every block's sum, LayerNorm
-    and input cast in float32 (a quarter of sr-x4's time); its error reaches the output only through
-    the head's residual detail (docs/speed.md, "A bf16 stream for super-resolution").
+    A plain body has no lower levels, so a float32 stream would keep every block's LayerNorm input,
+    the cast of its normalised band and its mixed-dtype sum in float32 (18% of a six-block x4 body's
+    profile); its rounding reaches the output only through the head's residual detail, 0.0015 dB on
+    Set5 / Set14 (docs/speed.md, "A bf16 stream for super-resolution").
     """
 
     def __init__(self, module: nn.Module) -> None:
@@ -139,9 +141,10 @@ class LowPrecisionOut(nn.Module):
 class OffsetMajorShuffle(nn.Module):
     """Pixel shuffle of a map whose channels are ordered (row offset, column offset, channel), into a channels-last output.
 
-    With that order (:func:`offset_major_order`) each output row is a run of whole input rows, so
-    the shuffle is one copy of 12-channel runs (x4, RGB) instead of ``F.pixel_shuffle``'s gather from
-    a channels-last map (36 against 234 ms at 1 MP), and the output is already in the image's HWC layout.
+    With that order (:func:`offset_major_order`) the values one input pixel gives an output row are
+    contiguous (``scale * channels``: 12 at x4 in RGB), so the shuffle is one copy of such runs instead
+    of ``F.pixel_shuffle``'s gather from a channels-last map (36 against 234 ms per input megapixel at
+    x4, one thread), and the output is already in the image's HWC layout.
     """
 
     def __init__(self, scale: int) -> None:
