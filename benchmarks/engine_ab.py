@@ -2,8 +2,9 @@
 
 This machine is shared and its speed drifts by 20-30% within minutes, so an engine change is only
 trusted as a ratio measured in one sitting, the two engines alternating in fresh processes on the
-same weights (docs/speed.md). The older revision is checked out into a temporary git worktree;
-weights are always read from this checkout, so both engines load the same files:
+same weights (docs/speed.md). Each timing is one ``irestore bench`` case (whole image, median of
+``--calls`` runs) run with the irestore of its engine; the older revision is checked out into a
+temporary git worktree, and weights are always read from this checkout, so both load the same files:
 
     python benchmarks/engine_ab.py 5e634d0 sr-x4 runs/sr4-deep6.safetensors --precision bf16 --rounds 3
 """
@@ -21,35 +22,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TIMER = """
-import json, sys, time
-import numpy as np, torch
-from irestore.engine.restorer import Restorer
-from irestore.models.zoo import load_model
-spec, precision, threads, megapixels, calls = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
-torch.set_num_threads(threads)
-side = int(round((megapixels * 1e6) ** 0.5))
-image = np.random.default_rng(0).random((side, side, 3), dtype=np.float32)
-restorer = Restorer(load_model(spec).model, tile=0, precision=precision, stats_passes=0)
-restorer(image)
-seconds = []
-for _ in range(calls):
-    start = time.perf_counter()
-    restorer(image)
-    seconds.append(time.perf_counter() - start)
-print(json.dumps({"seconds": seconds, "megapixels": side * side / 1e6}))
-"""
-
 
 def time_once(engine: Path, spec: str, precision: str, threads: int, megapixels: float, calls: int) -> float:
-    """MP/s of the median call, whole image, in a fresh process importing irestore from ``engine``."""
+    """MP/s of the median call, whole image: ``irestore bench`` run with the irestore in ``engine``."""
     env = dict(os.environ, PYTHONPATH=str(engine), IRESTORE_WEIGHTS=str(ROOT / "weights"))
-    out = subprocess.run(
-        [sys.executable, "-c", TIMER, spec, precision, str(threads), str(megapixels), str(calls)],
-        cwd=engine, env=env, capture_output=True, text=True, check=True,
-    )
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    return result["megapixels"] / statistics.median(result["seconds"])
+    command = [sys.executable, "-m", "irestore", "bench", "-m", spec, "--sizes", str(megapixels), "--threads", str(threads), "--tile", "0"]
+    command += ["--precision", precision, "--repeat", str(calls), "--no-ensemble", "--no-onnx", "--format", "json"]
+    out = subprocess.run(command, cwd=engine, env=env, capture_output=True, text=True, check=True)
+    return float(json.loads(out.stdout)[0]["mp_per_s"])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -164,9 +164,11 @@ def offset_major_order(scale: int, channels: int) -> Tensor:
 
 
 def _output_channels(conv: nn.Conv2d, order: Tensor) -> nn.Conv2d:
-    conv.weight = nn.Parameter(conv.weight.detach()[order], requires_grad=conv.weight.requires_grad)
-    if conv.bias is not None:
-        conv.bias = nn.Parameter(conv.bias.detach()[order], requires_grad=conv.bias.requires_grad)
+    """``conv`` (the inference form's own copy) with its output channels permuted in place."""
+    with torch.no_grad():
+        for p in (conv.weight, conv.bias):
+            if p is not None:
+                p.copy_(p[order])
     return conv
 
 
