@@ -26,7 +26,7 @@ def _perturbed(model):
     return model.eval()
 
 
-@pytest.mark.parametrize("overrides", [{}, {"skip": "ls"}, {"norm": "ln"}, {"mixer": "attn"}, {"mixer": "attn", "norm": "ln"}, {"placement": "peri", "norm": "ln"}, {"norm": "rms"}, {"gate": "sigmoid"}])
+@pytest.mark.parametrize("overrides", [{}, {"skip": "ls"}, {"norm": "ln"}, {"mixer": "attn"}, {"mixer": "attn", "norm": "ln"}, {"placement": "peri", "norm": "ln"}, {"norm": "rms"}, {"norm": "none"}, {"gate": "sigmoid"}])
 def test_inference_model_computes_the_same_function(overrides):
     model = _perturbed(build_model("tiny", **overrides))
     fused = inference_model(model)
@@ -38,12 +38,12 @@ def test_inference_model_computes_the_same_function(overrides):
     assert (single - expected[1:]).abs().max() <= tolerance
 
 
-def test_conv_blocks_with_image_or_token_norms_are_fused_and_other_token_norms_run_as_one_kernel():
+def test_conv_blocks_with_image_token_or_no_norms_are_fused_and_other_token_norms_run_as_one_kernel():
     def count(kind, **overrides):
         return sum(isinstance(m, kind) for m in inference_model(build_model("tiny", **overrides)).modules())
 
     blocks = len(build_model("tiny").blocks())
-    assert count(FusedResidual) == count(FusedResidual, norm="ln") == 2 * blocks
+    assert count(FusedResidual) == count(FusedResidual, norm="ln") == count(FusedResidual, norm="none") == 2 * blocks
     assert count(FusedResidual, mixer="attn") == count(FusedResidual, norm="rms") == count(FusedResidual, placement="peri") == 0
     assert count(ChannelsLastLayerNorm, mixer="attn", norm="ln") == 2 * blocks
     assert count(ChannelsLastLayerNorm, placement="peri", norm="ln") == 4 * blocks

@@ -55,7 +55,7 @@ from irestore.models.unet import RestorationUNet, Upsample
 from irestore.nn.blocks import Residual
 from irestore.nn.global_stats import channel_mean, spatial_mean
 from irestore.nn.mixers import ConvMixer, GatedPointwiseFeedForward, SimpleGate
-from irestore.nn.norms import ImageLayerNorm, TokenLayerNorm
+from irestore.nn.norms import ImageLayerNorm, NoNorm, TokenLayerNorm
 from irestore.nn.skips import ConstantSkip, LearnedSkipGate
 
 
@@ -206,7 +206,7 @@ class ChannelsLastLayerNorm(nn.Module):
 
 
 class FusedResidual(nn.Module):
-    """``x + s * f(norm(x))``: an i-LN or per-token LN pre-norm around a conv mixer or pointwise FFN.
+    """``x + s * f(norm(x))``: an i-LN, per-token LN or no pre-norm around a conv mixer or pointwise FFN.
 
     Without autograd the sum is written into ``x`` (the block owns its input in the inference form).
     """
@@ -218,7 +218,7 @@ class FusedResidual(nn.Module):
     @staticmethod
     def supports(residual: Residual) -> bool:
         return (
-            type(residual.norm) in (ImageLayerNorm, TokenLayerNorm)
+            type(residual.norm) in (ImageLayerNorm, TokenLayerNorm, NoNorm)
             and residual.post_norm is None
             and isinstance(residual.fn, (ConvMixer, GatedPointwiseFeedForward))
             and type(residual.fn.gate) is SimpleGate
@@ -263,6 +263,8 @@ class FusedResidual(nn.Module):
     def _expansion(self, x: Tensor) -> tuple[Callable[[Tensor], Tensor], Tensor | None]:
         """The expand conv of the normed input as a function of rows of ``x``, and i-LN's ``s`` (else None)."""
         norm, conv = self.norm, self.fn.expand
+        if isinstance(norm, NoNorm):
+            return conv, None
         if isinstance(norm, TokenLayerNorm):
             return lambda rows: conv(layer_norm_channels(rows, norm.weight, norm.bias, norm.eps)), None
         mu, s = norm.statistics(x)
