@@ -26,6 +26,11 @@ from irestore.train.config import load_config
 from irestore.train.data import data_root, train_dataset, val_set
 
 
+def _tokens(t: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> (B*H*W, C) in float64, one row per pixel."""
+    return t.permute(0, 2, 3, 1).reshape(-1, t.shape[1]).double()
+
+
 def fold(model: RestorationUNet, patches: torch.Tensor) -> tuple[RestorationUNet, list[float]]:
     """The norm-free body whose expand convs absorb each norm's least-squares linear fit."""
     residuals = [m for m in model.modules() if isinstance(m, Residual)]
@@ -41,9 +46,8 @@ def fold(model: RestorationUNet, patches: torch.Tensor) -> tuple[RestorationUNet
     errors = []
     with torch.no_grad():
         for i, target in enumerate(m for m in folded.modules() if isinstance(m, Residual)):
-            tokens = lambda t: t.permute(0, 2, 3, 1).reshape(-1, t.shape[1]).double()  # noqa: E731
-            x = torch.cat([tokens(a) for a, _ in seen[i]])
-            y = torch.cat([tokens(b) for _, b in seen[i]])
+            x = torch.cat([_tokens(a) for a, _ in seen[i]])
+            y = torch.cat([_tokens(b) for _, b in seen[i]])
             design = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], 1)
             solution = torch.linalg.lstsq(design, y).solution
             errors.append(((design @ solution - y).pow(2).mean() / y.var()).item())
