@@ -162,20 +162,59 @@ def test_the_offset_major_shuffle_is_pixel_shuffle_of_reordered_channels_into_a_
     assert got.is_contiguous(memory_format=torch.channels_last)
 
 
+def _outputs_and_dtypes(model, fused, watched, shape):
+    """The plain model's output, the inference form's in fp32 and under bf16 autocast, and the dtypes the watched modules gave under bf16."""
+    seen = {}
+
+    def record(name):
+        def hook(_module, _inputs, out):
+            seen[name] = out.dtype
+
+        return hook
+
+    for name, module in watched.items():
+        module.register_forward_hook(record(name))
+    x = torch.rand(*shape).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        expected, exact = model(x), fused(x)
+        seen.clear()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            got = fused(x)
+    assert (exact - expected).abs().max() <= 1e-5 * expected.abs().max()
+    assert got.dtype == torch.float32 and (got - expected).abs().mean() < 0.01
+    return seen
+
+
 @pytest.mark.parametrize("levels", [0, 1])
 def test_under_bf16_only_a_plain_sr_body_runs_its_stream_in_bf16(levels):
     torch.manual_seed(5)
     blocks = {"enc_blocks": (), "dec_blocks": (), "heads": (1,)} if levels == 0 else {"enc_blocks": (1,), "dec_blocks": (1,), "heads": (1, 1)}
     model = _perturbed(build_model("tiny", task="sr", scale=4, mid_blocks=2, **blocks))
     fused = inference_model(model)
-    seen = {}
-    fused.stem.register_forward_hook(lambda _m, _i, out: seen.update(stream=out.dtype))
-    fused.head.register_forward_hook(lambda _m, _i, out: seen.update(head=out.dtype))
-    x = torch.rand(1, 3, 12, 16).contiguous(memory_format=torch.channels_last)
-    with torch.no_grad():
-        expected, exact = model(x), fused(x)
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            got = fused(x)
-    assert (exact - expected).abs().max() <= 1e-5 * expected.abs().max()
+    seen = _outputs_and_dtypes(model, fused, {"stream": fused.stem, "head": fused.head}, (1, 3, 12, 16))
     assert seen == {"stream": torch.float32 if levels else torch.bfloat16, "head": torch.float32}
-    assert got.dtype == torch.float32 and (got - expected).abs().mean() < 0.01
+
+
+def test_a_low_precision_stream_runs_the_full_resolution_maps_in_bf16_and_is_exact_without_autocast():
+    torch.manual_seed(6)
+    model = _perturbed(build_model("tiny"))
+    fused = inference_model(model, low_precision_stream=True)
+    seen = _outputs_and_dtypes(model, fused, {"encoders": fused.encoders[0], "decoders": fused.decoders[0]}, (1, 3, 32, 40))
+    assert seen == {"encoders": torch.bfloat16, "decoders": torch.bfloat16}
+
+
+def test_the_stem_and_the_downsampling_in_bands_equal_them_whole(monkeypatch):
+    from irestore.engine import bands
+    from irestore.engine.fuse import BandedDownsample, LowPrecisionStem
+
+    monkeypatch.setattr(bands, "BAND_BYTES", 1)
+    monkeypatch.setattr(bands, "MAX_BANDS", 1000)
+    model = _perturbed(build_model("tiny"))
+    x = torch.rand(1, 3, 30, 20).contiguous(memory_format=torch.channels_last)
+    down = model.downs[0]
+    feat = torch.rand(1, down.body[0].in_channels, 30, 20).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        assert torch.allclose(BandedDownsample(down)(feat), down(feat), atol=1e-6)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            stem = LowPrecisionStem(model.stem)(x)
+        assert stem.dtype == torch.bfloat16 and torch.equal(stem, model.stem(x).to(torch.bfloat16))

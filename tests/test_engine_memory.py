@@ -3,6 +3,7 @@
 import copy
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -128,3 +129,55 @@ def test_peak_activations_are_two_full_resolution_maps_plus_bands(tmp_path, monk
     x = torch.rand(1, 3, 256, 384).contiguous(memory_format=torch.channels_last)
     per_pixel_per_channel = _peak_activation_bytes(lean, x, tmp_path) / (256 * 384 * model.config.width)
     assert per_pixel_per_channel <= 10
+
+
+def test_a_low_precision_stream_holds_its_full_resolution_maps_in_half_the_bytes(tmp_path, monkeypatch):
+    """What ``LOW_PRECISION_STREAM_BYTES`` plans with: the stream map at its peak takes 2 bytes per value instead of 4."""
+    monkeypatch.setattr(bands, "BAND_BYTES", 1 << 16)
+    monkeypatch.setattr(bands, "MAX_BANDS", 1000)
+    model = build_model("small", norm="ln").eval()
+    x = torch.rand(1, 3, 256, 384).contiguous(memory_format=torch.channels_last)
+    peaks = {}
+    for low in (False, True):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            peaks[low] = _peak_activation_bytes(inference_model(model, low_precision_stream=low), x, tmp_path) / (256 * 384 * model.config.width)
+    assert peaks[False] - peaks[True] >= 1.9
+    assert peaks[True] <= 5
+
+
+def test_the_planner_runs_a_12_mp_photo_whole_only_with_a_low_precision_stream_and_tiles_as_before():
+    from irestore.engine.restorer import Restorer
+
+    model = build_model("small", norm="ln")
+    plans = {low: Restorer(model, precision="bf16", low_precision_stream=low) for low in (False, True)}
+    assert {low: len(r.grid_for(3000, 4000)) for low, r in plans.items()} == {False: 4, True: 1}
+    assert plans[True].tile_for(6124, 8165) == plans[False].tile_for(6124, 8165) > 0
+    assert not Restorer(model, precision="fp32", low_precision_stream=True).low_precision_stream
+
+
+def _resident_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+
+def test_a_photo_run_whole_near_its_budget_maps_its_large_maps_and_its_output_on_their_own():
+    from irestore.engine import allocator
+
+    if not allocator.reuse_freed_memory():
+        pytest.skip("glibc's allocator tunables are not available here")
+    out = allocator.mapped_zeros((4000, 3000, 3))
+    assert out.dtype == np.float32 and not out[-10:].any()
+    before = _resident_mb()
+    out[:1000] = 1.0
+    assert 30 < _resident_mb() - before < 100  # only the written quarter of the 137 MB became resident
+    with allocator.large_maps_mapped():
+        block = torch.ones(200 * 2**20 // 4)
+        held = _resident_mb()
+        del block
+        assert _resident_mb() < held - 150  # unmapped at once, not kept by the heap
+    model = build_model("small", norm="ln")
+    from irestore.engine.restorer import Restorer
+
+    low = Restorer(model, precision="bf16", low_precision_stream=True)
+    assert low.maps_large_maps(3000, 4000) and not low.maps_large_maps(866, 1155)
+    assert not Restorer(model, precision="bf16").maps_large_maps(3000, 4000)

@@ -102,6 +102,12 @@ def test_trained_model_from_weights_file(pairs, tmp_path):
     rows = json.loads(out.read_text())["results"]
     assert [r["method"] for r in rows] == ["tiny", "identity"]
     assert rows[0]["task"] == "denoise" and rows[0]["settings"]["tile"] == 0 and len(rows[0]["settings"]["sha256"]) == 12
+    assert rows[0]["settings"]["low_precision_stream"] is False
+    low = runner.invoke(app, ["eval", str(pairs), "--weights", str(weights), "--device", "cpu", "--precision", "bf16", "--stream", "low", "--json", str(out)])
+    assert low.exit_code == 0, low.output
+    assert json.loads(out.read_text())["results"][0]["settings"]["low_precision_stream"] is True
+    bad = runner.invoke(app, ["eval", str(pairs), "--weights", str(weights), "--stream", "half"])
+    assert isinstance(bad.exception, ConfigError) and "--stream half" in str(bad.exception)
 
 
 def test_baselines_follow_a_gray_model_on_a_colour_set(tmp_path):

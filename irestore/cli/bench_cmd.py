@@ -64,11 +64,12 @@ def bench_command(
 
     models = list(model or []) + [CONFIG_PREFIX + c for c in config or []] or default_models()
     if calibrate_memory:
-        result = calibrate(models[0])
+        first_precision = precision.split(",")[0].strip() or "fp32"
+        result = calibrate(models[0], **({"sizes": _numbers(sizes, "--sizes")} if sizes else {}), precision=first_precision)
         if json_out:
             print(json.dumps(result, indent=2))
         else:
-            Console().print(f"{result['model']}: {result['bytes_per_pixel']} activation bytes per pixel = {result['bytes_per_pixel_per_channel']} per unit of width {result['model_width']} (BYTES_PER_PIXEL_PER_CHANNEL)")
+            Console().print(f"{result['model']} ({first_precision}): {result['bytes_per_pixel']} activation bytes per pixel = {result['bytes_per_pixel_per_channel']} per unit of width {result['model_width']} ({result['constant']})")
         return
     size_list = _numbers(sizes, "--sizes") if sizes else (QUICK_SIZES if quick else SIZES_MP)
     cases = plan_cases(

@@ -21,6 +21,7 @@ WHAT = "What to score"
 PROTOCOL = "Protocol"
 ENGINE = "Engine"
 OUTPUT = "Output"
+STREAMS = ("auto", "float32", "low")
 
 
 def _ints(text: str | None, option: str) -> list[int] | None:
@@ -73,6 +74,7 @@ def eval_command(
     ensemble: Annotated[bool, typer.Option("--ensemble", help="x8 self-ensemble (the '+' rows of SR tables).", rich_help_panel=ENGINE)] = False,
     device: Annotated[str, typer.Option("--device", help="auto, cpu, cuda or cuda:N.", rich_help_panel=ENGINE)] = "auto",
     precision: Annotated[str, typer.Option("--precision", help="fp32, bf16 or fp16 (fp16 on CUDA only).", rich_help_panel=ENGINE)] = "fp32",
+    stream: Annotated[str, typer.Option("--stream", help="Under bf16/fp16, the dtype of a U-Net's full-resolution stream: auto (the release's calibrated choice; float32 for a bare checkpoint), float32, or low (the compute dtype: half the memory of a whole photo).", rich_help_panel=ENGINE)] = "auto",
     threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads for the model (default: all cores).", rich_help_panel=ENGINE)] = None,
     fmt: Annotated[Optional[Format], typer.Option("--format", help="How to print the results: table (the default on a terminal), markdown (the default when piped), or json / csv: the full-precision results as --json / --csv write them.", rich_help_panel=OUTPUT, show_default=False, case_sensitive=False)] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the results (with per-image scores and the protocol) as JSON.", rich_help_panel=OUTPUT)] = None,
@@ -108,13 +110,17 @@ def eval_command(
         loaded = load_model(str(weights or model), task=task)
         task = task or loaded.meta.get("task")
         model_scale = int(loaded.meta.get("scale") or 1) if task == "sr" else None
-        restorer = Restorer(loaded.model, tile=tile, overlap=tile_overlap, ensemble=ensemble, device=device, precision=precision)
+        if stream not in STREAMS:
+            raise ConfigError(f"--stream {stream}: choose one of {', '.join(STREAMS)}")
+        low_stream = loaded.low_precision_stream if stream == "auto" else stream == "low"
+        restorer = Restorer(loaded.model, tile=tile, overlap=tile_overlap, ensemble=ensemble, device=device, precision=precision, low_precision_stream=low_stream)
         settings = {
             "weights": str(weights) if weights else model,
             "sha256": sha256_of(loaded.path)[:12],
             "tile": "auto" if tile is None else tile,
             "ensemble": ensemble,
             "precision": precision,
+            "low_precision_stream": restorer.low_precision_stream,
             "device": device,
         }
         model_channels = loaded.meta.get("channels")

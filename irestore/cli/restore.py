@@ -92,7 +92,7 @@ class ModelChooser:
         precision = choose_precision(run.precision, resolve_device(run.device), loaded.bf16_cost_db)
         return Restorer(
             loaded.model, tile=run.tile, overlap=run.tile_overlap, ensemble=run.ensemble, device=run.device, precision=precision,
-            stats_passes=passes, memory_mb=run.memory_mb, progress=report,
+            stats_passes=passes, memory_mb=run.memory_mb, progress=report, low_precision_stream=loaded.low_precision_stream,
         )
 
 

@@ -27,15 +27,22 @@ MAX_BANDS = 16
 """Bands per map at most: each band is a round of OpenMP parallel regions, which cost much on a busy
 machine unless idle threads sleep. 16 kept the 4 MP peak RSS of uncapped bands; 8 added 15%, 4 doubled
 the activation slope."""
+LARGEST_BAND_BYTES = 1 << 24
+"""...except that no band on the CPU grows past this for the cap's sake. At 16 bands a 12 MP photo
+whole had 48 MB bands: above :data:`~irestore.engine.allocator.MAPPED_ABOVE`, so a photo whose maps
+are mapped would map every band afresh, and on the heap their holes added to the peak (docs/speed.md,
+"A 12 MP photo whole"). Images up to ~2 MP are banded as before."""
 DEVICE_BAND_BYTES = 1 << 26
 """Off the CPU every band costs kernel launches and the caching allocator does not fragment so; not measured."""
 
 
 def band_rows(x: Tensor, channels: int) -> int:
-    """Rows per band: ``channels`` channels of a band of ``x`` take about :data:`BAND_BYTES`, in at most :data:`MAX_BANDS` bands."""
-    per_row = x.shape[0] * x.shape[3] * channels * x.element_size()
-    budget = BAND_BYTES if x.device.type == "cpu" else DEVICE_BAND_BYTES
-    return max(1, budget // max(per_row, 1), -(-x.shape[2] // MAX_BANDS))
+    """Rows per band: ``channels`` channels of a band of ``x`` take about :data:`BAND_BYTES`, in at most
+    :data:`MAX_BANDS` bands unless that needs bands over :data:`LARGEST_BAND_BYTES` (CPU)."""
+    per_row = max(x.shape[0] * x.shape[3] * channels * x.element_size(), 1)
+    if x.device.type != "cpu":
+        return max(1, DEVICE_BAND_BYTES // per_row, -(-x.shape[2] // MAX_BANDS))
+    return max(1, BAND_BYTES // per_row, min(-(-x.shape[2] // MAX_BANDS), LARGEST_BAND_BYTES // per_row))
 
 
 def add_by_rows(x: Tensor, branch: Callable[[int, int], Tensor], rows: int, halo: int = 0) -> Tensor:
@@ -99,5 +106,5 @@ def layer_norm_channels(x: Tensor, weight: Tensor, bias: Tensor, eps: float) -> 
     return y.permute(0, 3, 1, 2)
 
 
-def empty_channels_last(like: Tensor, shape: tuple[int, ...]) -> Tensor:
-    return torch.empty(shape, dtype=like.dtype, device=like.device, memory_format=torch.channels_last)
+def empty_channels_last(like: Tensor, shape: tuple[int, ...], dtype: torch.dtype | None = None) -> Tensor:
+    return torch.empty(shape, dtype=dtype or like.dtype, device=like.device, memory_format=torch.channels_last)

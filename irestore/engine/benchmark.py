@@ -88,6 +88,15 @@ def calibrated_passes(spec: str) -> int:
     return EXACT_PASSES if passes is None else int(passes)
 
 
+def calibrated_stream(spec: str) -> bool:
+    """Whether the CLI runs ``spec`` with a low-precision stream: a release's calibrated choice, else not."""
+    from irestore.models.zoo import manifest_entry
+
+    if spec.startswith(CONFIG_PREFIX) or spec.endswith(".safetensors"):
+        return False
+    return bool((manifest_entry(spec) or {}).get("precision", {}).get("low_precision_stream", False))
+
+
 def _value(text: str):
     try:
         return json.loads(text)
@@ -127,7 +136,10 @@ def run_case(case: Case) -> dict:
 def _restorer(case: Case, model: nn.Module, h: int, w: int):
     if case.backend == "torch":
         stats_passes = calibrated_passes(case.model) if case.stats_passes is None else case.stats_passes
-        restorer = Restorer(model, tile=case.tile, ensemble=case.ensemble, precision=case.precision, stats_passes=stats_passes, memory_mb=case.memory_mb)
+        restorer = Restorer(
+            model, tile=case.tile, ensemble=case.ensemble, precision=case.precision, stats_passes=stats_passes, memory_mb=case.memory_mb,
+            low_precision_stream=calibrated_stream(case.model),
+        )
         grid = restorer.grid_for(h, w)
         passes = 1 + (stats_passes if len(grid) > 1 else 0)
         return restorer, {"tiles": len(grid), "tile_size": list(grid.tile_size), "passes": passes}
@@ -239,13 +251,14 @@ def plan_cases(
     return cases
 
 
-def calibrate(model: str, sizes: tuple[float, ...] = (0.25, 0.5, 1.0)) -> dict:
+def calibrate(model: str, sizes: tuple[float, ...] = (0.25, 0.5, 1.0), precision: str = "fp32") -> dict:
     """Peak activation bytes per pixel per unit of model width: the slope of peak RSS over image size.
 
     Whole-image runs in fresh processes; the slope removes the interpreter, weights and baseline,
-    and the image's own input and output bytes are subtracted.
+    and the image's own input and output bytes are subtracted. A release with a low-precision
+    stream measured in bf16 gives the figure behind ``LOW_PRECISION_STREAM_BYTES``.
     """
-    rows = [measure(Case(model, mp, threads=1, tile=0)) for mp in sizes]
+    rows = [measure(Case(model, mp, threads=1, tile=0, precision=precision)) for mp in sizes]
     failed = [r for r in rows if "error" in r]
     if failed:
         raise IRestoreError(f"calibration run failed: {failed[0]['error']}")
@@ -253,7 +266,8 @@ def calibrate(model: str, sizes: tuple[float, ...] = (0.25, 0.5, 1.0)) -> dict:
     activations = np.array([(r["peak_rss_mb"] - r["image_mb"]) * 2**20 for r in rows])
     slope = float(np.polyfit(pixels, activations, 1)[0])
     width = load(model).config.width
-    return {"model": model, "bytes_per_pixel": round(slope), "model_width": width, "bytes_per_pixel_per_channel": round(slope / width, 1), "runs": rows}
+    constant = "LOW_PRECISION_STREAM_BYTES" if precision != "fp32" and calibrated_stream(model) else "BYTES_PER_PIXEL_PER_CHANNEL"
+    return {"model": model, "precision": precision, "bytes_per_pixel": round(slope), "model_width": width, "bytes_per_pixel_per_channel": round(slope / width, 1), "constant": constant, "runs": rows}
 
 
 def main(argv: list[str]) -> None:

@@ -37,7 +37,7 @@ blocks, runs in bf16. On CBSD68 sigma 15 this cut bf16's cost from 0.030 to 0.01
 at the same speed (docs/speed.md, "bf16 with a float32 stream"). Super-resolution is the exception:
 its head runs in bf16 and only its output is cast up, since it makes the small residual added to the
 float32 bilinear base (:class:`FloatOut`), and a plain SR body (no U-Net levels) runs its whole
-stream in bf16 (:class:`LowPrecisionOut`).
+stream in bf16 (:class:`LowPrecisionStem`), as a U-Net's does where its release calibrated it so.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from torch import Tensor, nn
 
 from irestore.engine.bands import add_by_rows, autocast_dtype, band_rows, conv1x1, empty_channels_last, layer_norm_channels
 from irestore.engine.fuse_attention import FusedAttention, FusedGatedFeedForward
-from irestore.models.unet import RestorationUNet, Upsample
+from irestore.models.unet import Downsample, RestorationUNet, Upsample
 from irestore.nn.blocks import Residual
 from irestore.nn.global_stats import channel_mean, spatial_mean
 from irestore.nn.mixers import ConvMixer, GatedPointwiseFeedForward, SimpleGate
@@ -59,26 +59,31 @@ from irestore.nn.norms import ImageLayerNorm, NoNorm, TokenLayerNorm
 from irestore.nn.skips import ConstantSkip, LearnedSkipGate
 
 
-def inference_model(model: nn.Module) -> nn.Module:
+def inference_model(model: nn.Module, *, low_precision_stream: bool = False) -> nn.Module:
     """A channels-last copy of ``model`` in eval mode with foldable residual branches fused.
 
     The caller's model is left untouched (its parameters are copied, 3 MB for the small model); a
-    :class:`RestorationUNet` in the copy becomes a :class:`LeanUNet`.
+    :class:`RestorationUNet` in the copy becomes a :class:`LeanUNet`. ``low_precision_stream``: a
+    U-Net's full-resolution stream runs in the autocast dtype too (a release's calibrated choice,
+    :attr:`~irestore.models.zoo.LoadedModel.low_precision_stream`); a plain SR body's always does.
     """
     fused = copy.deepcopy(model).eval()
     for module in list(fused.modules()):
         if type(module) is RestorationUNet:
             module.__class__ = LeanUNet
             module.stem, module.head = Float32(module.stem), Float32(module.head)
-            if module.config.levels:
-                module.fuses[0] = Float32(module.fuses[0])
             cfg, head = module.config, module.head.module
-            if cfg.scale > 1 and cfg.in_channels == cfg.out_channels and isinstance(head, nn.Sequential) and isinstance(head[-1], nn.PixelShuffle):
+            shuffled = cfg.scale > 1 and cfg.in_channels == cfg.out_channels and isinstance(head, nn.Sequential) and isinstance(head[-1], nn.PixelShuffle)
+            low_stream = low_precision_stream or (shuffled and not cfg.levels)
+            if cfg.levels and not low_stream:
+                module.fuses[0] = Float32(module.fuses[0])
+            if low_stream:
+                module.stem, module.head = LowPrecisionStem(module.stem.module), FloatOut(head)
+            if shuffled:
                 order = offset_major_order(cfg.scale, cfg.out_channels)
                 module.head, module.shuffle = FloatOut(_output_channels(head[0], order)), OffsetMajorShuffle(cfg.scale)
                 module.register_buffer("bilinear", bilinear_upsampling_conv(cfg.scale, cfg.in_channels)[order], persistent=False)
-                if not cfg.levels:
-                    module.stem = LowPrecisionOut(module.stem)
+            module.downs = nn.ModuleList(BandedDownsample(down) if type(down) is Downsample else down for down in module.downs)
     for parent in list(fused.modules()):
         for name, child in list(parent.named_children()):
             fused_kind = next((kind for kind in FUSED_BRANCHES if isinstance(child, Residual) and kind.supports(child)), None)
@@ -119,23 +124,67 @@ class FloatOut(nn.Module):
         return self.module(x).float()
 
 
-class LowPrecisionOut(nn.Module):
-    """``module``'s output cast down to the autocast dtype: the stream of a plain SR body runs in bf16.
+class LowPrecisionStem(nn.Module):
+    """The stem convolution in float32, its output cast down to the autocast dtype band by band: a low-precision stream.
 
-    A plain body has no lower levels, so a float32 stream would keep every block's LayerNorm input,
+    A plain SR body has no lower levels, so a float32 stream would keep every block's LayerNorm input,
     the cast of its normalised band and its mixed-dtype sum in float32 (18% of a six-block x4 body's
     profile); its rounding reaches the output only through the head's residual detail, 0.0015 dB on
-    Set5 / Set14 (docs/speed.md, "A bf16 stream for super-resolution").
+    Set5 / Set14 (docs/speed.md, "A bf16 stream for super-resolution"). A U-Net's bf16 stream halves
+    the bytes of its full-resolution maps (docs/speed.md, "A 12 MP photo whole"). In bands, the
+    float32 map (768 MB for 16 channels at 12 MP) never exists whole.
     """
 
-    def __init__(self, module: nn.Module) -> None:
+    def __init__(self, conv: nn.Conv2d) -> None:
         super().__init__()
-        self.module = module
+        self.conv = conv
 
     def forward(self, x: Tensor) -> Tensor:
-        y = self.module(x)
-        dtype = autocast_dtype(y.device.type)
-        return y if dtype is None else y.to(dtype)
+        x = x.float()
+        dtype = autocast_dtype(x.device.type)
+        with torch.autocast(x.device.type, enabled=False):
+            if dtype is None or torch.is_grad_enabled():
+                y = self.conv(x)
+                return y if dtype is None else y.to(dtype)
+            return _conv_in_bands(self.conv, x, dtype)
+
+
+class BandedDownsample(nn.Module):
+    """:class:`~irestore.models.unet.Downsample` (3x3 conv, pixel-unshuffle) in bands of rows without autograd.
+
+    Whole, the convolution's full-resolution output and its unshuffled copy both exist at once
+    (half a stream map each), at the moment the level's skip is also kept: the peak of a whole photo.
+    """
+
+    def __init__(self, down: Downsample) -> None:
+        super().__init__()
+        self.body = down.body
+
+    def forward(self, x: Tensor) -> Tensor:
+        if torch.is_grad_enabled():
+            return self.body(x)
+        conv, unshuffle = self.body
+        return _conv_in_bands(conv, x, None, unshuffle)
+
+
+def _conv_in_bands(conv: nn.Conv2d, x: Tensor, dtype: torch.dtype | None, unshuffle: nn.PixelUnshuffle | None = None) -> Tensor:
+    """``conv(x)``, pixel-unshuffled if given, band by band into one map of ``dtype`` (None: the conv's)."""
+    factor = unshuffle.downscale_factor if unshuffle is not None else 1
+    height, halo = x.shape[2], conv.padding[0]
+    rows = band_rows(x, conv.out_channels)
+    rows += -rows % factor
+    out = None
+    for r0 in range(0, height, rows):
+        r1 = min(r0 + rows, height)
+        a, b = max(r0 - halo, 0), min(r1 + halo, height)
+        y = conv(x[:, :, a:b])[:, :, r0 - a : r1 - a]
+        if unshuffle is not None:
+            y = unshuffle(y)
+        if out is None:
+            out = empty_channels_last(y, (y.shape[0], y.shape[1], height // factor, y.shape[3]), dtype)
+        out[:, :, r0 // factor : r1 // factor] = y
+        del y
+    return out
 
 
 class OffsetMajorShuffle(nn.Module):

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from irestore.engine.allocator import reuse_freed_memory
+from irestore.engine.allocator import large_maps_mapped, mapped_zeros, reuse_freed_memory
 from irestore.engine.device import PRECISIONS, autocast, check_precision, resolve_device
 from irestore.engine.fuse import inference_model
 from irestore.engine.tiling import Grid, run_tiles
@@ -34,6 +34,16 @@ RSS with image size, whole images in fresh processes. The banded, in-place infer
 and 9.7-17.3 over every calibration of it; the form before it 49-77 (the constant was 80). 20
 leaves room for glibc heap fragmentation, which moves peak RSS by up to 250 MB between identical
 4 MP runs.
+"""
+LOW_PRECISION_STREAM_BYTES = 6.5
+"""The same for a whole photo through a U-Net whose full-resolution stream runs in bf16 (``low_precision_stream``).
+
+Its stream and skips take 2 bytes per value instead of 4, and a photo that fits only by this
+constant maps its large maps and its output on their own (:meth:`Restorer.maps_large_maps`), so the
+heap fragmentation the float32 constant allows for is not there: ``deblur`` peaked at 4.9-5.6 bytes
+whole at 12 MP in bf16 (1 416-1 558 MB over fifteen photos; docs/speed.md, "A 12 MP photo whole").
+Tiles stay on the heap and are planned with :data:`BYTES_PER_PIXEL_PER_CHANNEL`: planned with this
+one, 50 MP ran in 2.6 MP tiles that peaked at 2.0 GB.
 """
 MIN_TILE = 128
 GPU_TILE_BATCH = 4
@@ -55,6 +65,8 @@ class Restorer:
     ``tile``: None = auto from ``memory_mb``, 0 = whole image, N = N x N tiles with ``overlap``.
     ``batch``: tiles per model call in the output pass (None: 1 on the CPU, where batching does
     not pay, :data:`GPU_TILE_BATCH` elsewhere).
+    ``low_precision_stream``: under bf16/fp16, a U-Net's full-resolution stream runs in that dtype
+    too, halving the memory of a whole photo; a release's calibrated choice (:attr:`LoadedModel.low_precision_stream`).
     A colour model given a gray image sees it replicated to RGB and returns the channel mean;
     a gray model given a colour image restores each channel on its own.
     """
@@ -72,6 +84,7 @@ class Restorer:
         memory_mb: float = DEFAULT_MEMORY_BUDGET_MB,
         batch: int | None = None,
         progress: Callable[[int, int], None] | None = None,
+        low_precision_stream: bool = False,
     ) -> None:
         if tile is not None and tile < 0:
             raise IRestoreError(f"--tile {tile}: must be 0 (whole image) or a positive size")
@@ -82,7 +95,8 @@ class Restorer:
         self.precision = next(name for name, dtype in PRECISIONS.items() if dtype == self.dtype)
         if self.device.type == "cpu":
             reuse_freed_memory()
-        self.model = inference_model(model).to(self.device)
+        self.low_precision_stream = low_precision_stream and self.dtype != torch.float32
+        self.model = inference_model(model, low_precision_stream=self.low_precision_stream).to(self.device)
         self.config = model.config
         self.tile, self.overlap, self.ensemble = tile, overlap, ensemble
         self.stats_passes, self.memory_mb, self.progress = stats_passes, memory_mb, progress
@@ -99,7 +113,8 @@ class Restorer:
         model_channels, s = self.config.in_channels, self.scale
         if channels not in (model_channels, 1) and not (channels == 3 and model_channels == 1):
             raise IRestoreError(f"the model takes {model_channels} channels, the image has {channels}")
-        out = np.zeros((h * s, w * s, channels), dtype=np.float32)
+        mapped = self.maps_large_maps(h, w)
+        out = mapped_zeros((h * s, w * s, channels), np.float32) if mapped else np.zeros((h * s, w * s, channels), np.float32)
         planes = [(img, out)] if model_channels != 1 else [(img[..., c : c + 1], out[..., c : c + 1]) for c in range(channels)]
         for src, dst in planes:
             self._restore_into(src, dst)
@@ -110,8 +125,32 @@ class Restorer:
         if self.tile is not None:
             return self.tile
         ph, pw, _ = padding(height, width, self.config.multiple)
-        image_mb = height * width * 4 * self.config.in_channels * (1 + self.scale**2) / 2**20
-        return auto_tile(ph, pw, self.config.width, self.config.multiple, self.memory_mb - image_mb)
+        budget = self._activation_budget_mb(height, width)
+        if self.low_precision_stream and self.device.type == "cpu" and self._planned_mb(ph, pw, LOW_PRECISION_STREAM_BYTES) <= budget:
+            return 0
+        return auto_tile(ph, pw, self.config.width, self.config.multiple, budget)
+
+    def maps_large_maps(self, height: int, width: int) -> bool:
+        """Whether a photo of this size runs whole only by :data:`LOW_PRECISION_STREAM_BYTES`, which holds only with its large maps and output mapped on their own.
+
+        Such a run maps them (:func:`~irestore.engine.allocator.large_maps_mapped`,
+        :func:`~irestore.engine.allocator.mapped_zeros`): on the heap, where a map lands depends on
+        what the threads freed before it, and identical 12 MP ``deblur`` runs peaked anywhere from
+        1.5 to 2.2 GB; mapped, at 1.42-1.56 GB (docs/speed.md, "A 12 MP photo whole"). Tiles and
+        photos that fit by the heap's constant stay on the heap, whose reuse is worth more: mapped,
+        ``sr-x2`` ran a fifth slower at 1 MP.
+        """
+        if not self.low_precision_stream or self.device.type != "cpu" or self.tile_for(height, width) != 0:
+            return False
+        ph, pw, _ = padding(height, width, self.config.multiple)
+        return self._planned_mb(ph, pw, BYTES_PER_PIXEL_PER_CHANNEL) > self._activation_budget_mb(height, width)
+
+    def _planned_mb(self, height: int, width: int, bytes_per_channel: float) -> float:
+        return height * width * self.config.width * bytes_per_channel / 2**20
+
+    def _activation_budget_mb(self, height: int, width: int) -> float:
+        """``memory_mb`` less the input and output images."""
+        return self.memory_mb - height * width * 4 * self.config.in_channels * (1 + self.scale**2) / 2**20
 
     def grid_for(self, height: int, width: int) -> Grid:
         """The tiles an image of this size is restored in (one tile: the whole image, padded)."""
@@ -158,7 +197,7 @@ class Restorer:
             else:
                 region += (pixels * (wy[:rows, None, None] * wx[None, :cols, None])).cpu()
 
-        with autocast(self.device, dtype):
+        with autocast(self.device, dtype), large_maps_mapped(self.maps_large_maps(h, w)):
             run_tiles(
                 self.model.forward_features,
                 grid,

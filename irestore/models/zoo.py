@@ -73,6 +73,11 @@ class LoadedModel:
         return self.entry.get("tiling", {}).get("stats_passes")
 
     @property
+    def low_precision_stream(self) -> bool:
+        """Whether this release runs its full-resolution stream in bf16 under bf16 (calibrated: ``scripts/calibrate_precision.py``)."""
+        return bool(self.entry.get("precision", {}).get("low_precision_stream", False))
+
+    @property
     def bf16_cost_db(self) -> float | None:
         """PSNR this release loses in bf16 on its test sets (None: not measured)."""
         return self.entry.get("precision", {}).get("bf16_cost_db")
