@@ -5,9 +5,9 @@ forward pass lands on fresh pages that the kernel must fault in and zero. For a 
 that was about half of the time (1.2 M page faults, 1.9 s system time next to 1.7 s of compute,
 docs/speed.md). Raising glibc's mmap and trim thresholds lets freed maps be reused from the heap.
 The price is that memory is not returned between images, so the tile budget is what bounds it,
-and that where a map lands depends on what was freed before it: a photo run whole near its budget
-maps its large maps on their own instead (:func:`large_maps_mapped`, :func:`mapped_zeros`). Linux
-with glibc only; elsewhere nothing happens.
+and that where a map lands depends on what was freed before it: a photo that fits whole only by
+the bf16 stream's planning constant maps its large maps on their own instead
+(:func:`large_maps_mapped`, :func:`mapped_zeros`). Linux with glibc only; elsewhere nothing happens.
 """
 
 from __future__ import annotations

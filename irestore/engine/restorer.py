@@ -113,8 +113,8 @@ class Restorer:
         model_channels, s = self.config.in_channels, self.scale
         if channels not in (model_channels, 1) and not (channels == 3 and model_channels == 1):
             raise IRestoreError(f"the model takes {model_channels} channels, the image has {channels}")
-        mapped = self.maps_large_maps(h, w)
-        out = mapped_zeros((h * s, w * s, channels), np.float32) if mapped else np.zeros((h * s, w * s, channels), np.float32)
+        shape = (h * s, w * s, channels)
+        out = mapped_zeros(shape, np.float32) if self.maps_large_maps(h, w) else np.zeros(shape, np.float32)
         planes = [(img, out)] if model_channels != 1 else [(img[..., c : c + 1], out[..., c : c + 1]) for c in range(channels)]
         for src, dst in planes:
             self._restore_into(src, dst)
