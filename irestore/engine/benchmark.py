@@ -77,24 +77,28 @@ def load(spec: str) -> nn.Module:
     return load_model(spec).model
 
 
-def calibrated_passes(spec: str) -> int:
-    """The statistics passes the CLI runs ``spec`` with: a release's calibrated number, else exact."""
-    from irestore.engine.calibrate import EXACT_PASSES
+def _release_entry(spec: str) -> dict:
+    """The manifest record of a release name; empty for configs, checkpoint files and unknown names."""
     from irestore.models.zoo import manifest_entry
 
     if spec.startswith(CONFIG_PREFIX) or spec.endswith(".safetensors"):
-        return EXACT_PASSES
-    passes = (manifest_entry(spec) or {}).get("tiling", {}).get("stats_passes")
+        return {}
+    return manifest_entry(spec) or {}
+
+
+def calibrated_passes(spec: str) -> int:
+    """The statistics passes the CLI runs ``spec`` with: a release's calibrated number, else exact."""
+    from irestore.engine.calibrate import EXACT_PASSES
+
+    passes = _release_entry(spec).get("tiling", {}).get("stats_passes")
     return EXACT_PASSES if passes is None else int(passes)
 
 
 def calibrated_stream(spec: str) -> bool:
     """Whether the CLI runs ``spec`` with a low-precision stream: a release's calibrated choice, else not."""
-    from irestore.models.zoo import manifest_entry
+    from irestore.models.zoo import low_precision_stream
 
-    if spec.startswith(CONFIG_PREFIX) or spec.endswith(".safetensors"):
-        return False
-    return bool((manifest_entry(spec) or {}).get("precision", {}).get("low_precision_stream", False))
+    return low_precision_stream(_release_entry(spec))
 
 
 def _value(text: str):

@@ -113,11 +113,12 @@ class Restorer:
         model_channels, s = self.config.in_channels, self.scale
         if channels not in (model_channels, 1) and not (channels == 3 and model_channels == 1):
             raise IRestoreError(f"the model takes {model_channels} channels, the image has {channels}")
-        shape = (h * s, w * s, channels)
-        out = mapped_zeros(shape, np.float32) if self.maps_large_maps(h, w) else np.zeros(shape, np.float32)
+        shape, mapped = (h * s, w * s, channels), self.maps_large_maps(h, w)
+        out = mapped_zeros(shape, np.float32) if mapped else np.zeros(shape, np.float32)
         planes = [(img, out)] if model_channels != 1 else [(img[..., c : c + 1], out[..., c : c + 1]) for c in range(channels)]
-        for src, dst in planes:
-            self._restore_into(src, dst)
+        with large_maps_mapped(mapped):
+            for src, dst in planes:
+                self._restore_into(src, dst)
         return np.clip(out, 0.0, 1.0, out=out)
 
     def tile_for(self, height: int, width: int) -> int:
@@ -197,7 +198,7 @@ class Restorer:
             else:
                 region += (pixels * (wy[:rows, None, None] * wx[None, :cols, None])).cpu()
 
-        with autocast(self.device, dtype), large_maps_mapped(self.maps_large_maps(h, w)):
+        with autocast(self.device, dtype):
             run_tiles(
                 self.model.forward_features,
                 grid,

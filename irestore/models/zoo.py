@@ -75,12 +75,17 @@ class LoadedModel:
     @property
     def low_precision_stream(self) -> bool:
         """Whether this release runs its full-resolution stream in bf16 under bf16 (calibrated: ``scripts/calibrate_precision.py``)."""
-        return bool(self.entry.get("precision", {}).get("low_precision_stream", False))
+        return low_precision_stream(self.entry)
 
     @property
     def bf16_cost_db(self) -> float | None:
         """PSNR this release loses in bf16 on its test sets (None: not measured)."""
         return self.entry.get("precision", {}).get("bf16_cost_db")
+
+
+def low_precision_stream(entry: dict) -> bool:
+    """A manifest record's calibrated stream choice (False where none was recorded)."""
+    return bool(entry.get("precision", {}).get("low_precision_stream", False))
 
 
 def read_manifest(folder: Path | None = None) -> dict:
