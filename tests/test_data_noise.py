@@ -7,6 +7,7 @@ from irestore.data.camera_noise import (
     add_camera_noise,
     add_demosaicked_noise,
     bayer_masks,
+    demosaic_mhc,
     add_poisson_gaussian,
     camera_noise_pair,
     process,
@@ -165,3 +166,36 @@ def test_in_camera_jpeg_applies_to_its_share_and_leaves_the_target_clean():
     np.testing.assert_array_equal(clean, raw_clean)
     kept = CameraNoise(quantize=False, jpeg=0.0)(img, np.random.default_rng(4))[0]
     np.testing.assert_array_equal(kept, raw)
+
+
+def test_mhc_demosaicking_restores_a_flat_colour_from_its_mosaic():
+    colour = np.array([0.7, 0.4, 0.2])
+    img = np.broadcast_to(colour, (16, 16, 3))
+    restored = demosaic_mhc(np.where(bayer_masks(16, 16), img, 0.0))
+    np.testing.assert_allclose(restored, img, atol=1e-12)
+
+
+def _rb_correlation(noise: np.ndarray) -> float:
+    return float(np.corrcoef(noise[..., 0].ravel(), noise[..., 2].ravel())[0, 1])
+
+
+def test_mhc_noise_correlates_the_colours_as_real_srgb_noise_does():
+    img = np.full((96, 96, 3), 0.35, np.float32)
+    camera = random_camera(np.random.default_rng(3))
+    noise = {
+        method: np.subtract(*camera_noise_pair(
+            img, np.random.default_rng(4), camera, (4e-3, 1e-4), demosaic=True, demosaic_method=method
+        ))
+        for method in ("bilinear", "mhc")
+    }
+    assert _rb_correlation(noise["mhc"]) > 0.3  # SIDD's samples measure 0.4-0.6, PolyU_real's 0.4-0.9
+    assert _rb_correlation(noise["bilinear"]) < 0.2
+    assert 0.3 < _lag1_correlation(noise["mhc"][..., 1]) < 0.8
+
+
+def test_camera_noise_rejects_an_unknown_demosaicker():
+    from irestore.data.degradations import CameraNoise
+    from irestore.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="demosaic_method"):
+        CameraNoise(demosaic=1.0, demosaic_method="vng")

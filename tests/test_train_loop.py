@@ -131,6 +131,39 @@ def test_export_round_trips_through_load_checkpoint(trained):
     assert_same_weights(again.state_dict(), model.state_dict())
 
 
+def test_a_snapshot_saves_the_running_ema_once_per_step(trained, tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("snapshot_ema", Path(__file__).parents[1] / "scripts" / "snapshot_ema.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    result, _, _ = trained
+    path = script.snapshot(result.run_dir, tmp_path / "snaps")
+    assert path == tmp_path / "snaps" / "step-000040.safetensors"
+    model, info = load_checkpoint(path)
+    ema = weights(result.run_dir)[1]
+    for key, value in model.state_dict().items():
+        torch.testing.assert_close(value, ema[key].half().float(), msg=lambda m: f"{key}: {m}")
+    assert info["weights"].startswith("EMA at step 40") and info["steps"] == 40
+    assert script.snapshot(result.run_dir, tmp_path / "snaps") is None
+
+
+def test_scoring_saved_weights_reproduces_the_runs_own_validation(trained, data, tmp_path, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("score_validation", Path(__file__).parents[1] / "scripts" / "score_validation.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    result, out, _ = trained
+    config = write_toml(tiny(data, out, diag_every=20), tmp_path / "tiny.toml")
+    script.main(["-c", str(config), str(out / "w" / "tiny.safetensors")])
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in capsys.readouterr().out.splitlines()]
+    rows = {row[0]: row[1:] for row in cells}
+    model_psnr, input_psnr = float(rows[str(out / "w" / "tiny.safetensors")][0]), float(rows["input"][0])
+    assert model_psnr == pytest.approx(result.best_psnr, abs=0.05)  # fp32 weights here, the run's EMA in training
+    assert model_psnr > input_psnr + 1.0
+
+
 def test_resuming_a_finished_run_only_exports_it(trained, data):
     result, out, _ = trained
     before = (result.run_dir / "last.pt").read_bytes()

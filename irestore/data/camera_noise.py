@@ -10,8 +10,15 @@ gains) but keep tone curve, gamma, brightness gain and noise.
 Real sRGB noise is also *spatially* correlated: each pixel samples one colour of a Bayer mosaic and
 demosaicking interpolates the rest, so neighbouring pixels share noise (Nam CC15 measures a
 lag-1 correlation of 0.6-0.8, SIDD is similar). With ``demosaic=True`` the noise is drawn on an
-RGGB mosaic of the raw image and bilinearly demosaicked; the *signal* is not mosaicked, so the clean
+RGGB mosaic of the raw image and demosaicked; the *signal* is not mosaicked, so the clean
 target stays sharp and the model learns to remove correlated noise, not to re-demosaic.
+
+How the noise is demosaicked decides how the colours' noise correlate. Bilinear interpolation works
+on each colour alone, so after the colour matrix neighbouring channels' noise is *anti*-correlated
+(red-green -0.4); every real sRGB set here shows positive correlations (PolyU_real's training pairs
+0.4-0.9, Nam 0.2-0.7, SIDD 0.1-0.6). Gradient-corrected interpolation (Malvar, He & Cutler, ICASSP
+2004; MATLAB's ``demosaic``) borrows green's detail for red and blue, and so green's noise too, and
+gives that sign.
 """
 
 from dataclasses import dataclass
@@ -139,17 +146,55 @@ def demosaic_bilinear(mosaic: np.ndarray) -> np.ndarray:
     return out
 
 
-def add_demosaicked_noise(raw: np.ndarray, shot: float, read: float, rng: np.random.Generator) -> np.ndarray:
-    """Poisson-Gaussian noise drawn on an RGGB mosaic of ``raw`` and bilinearly demosaicked.
+_MHC_GREEN = np.array(
+    [[0, 0, -1, 0, 0], [0, 0, 2, 0, 0], [-1, 2, 4, 2, -1], [0, 0, 2, 0, 0], [0, 0, -1, 0, 0]]
+) / 8.0
+_MHC_ALONG_ROW = np.array(
+    [[0, 0, 0.5, 0, 0], [0, -1, 0, -1, 0], [-1, 4, 5, 4, -1], [0, -1, 0, -1, 0], [0, 0, 0.5, 0, 0]]
+) / 8.0
+_MHC_DIAGONAL = np.array(
+    [[0, 0, -1.5, 0, 0], [0, 2, 0, 2, 0], [-1.5, 0, 6, 0, -1.5], [0, 2, 0, 2, 0], [0, 0, -1.5, 0, 0]]
+) / 8.0
 
-    Where the mosaic has no sample, the noise is the average of its neighbours' (lower variance,
+
+def demosaic_mhc(mosaic: np.ndarray) -> np.ndarray:
+    """Malvar-He-Cutler demosaicking of an RGGB mosaic given as H x W x 3 (zero where unsampled).
+
+    A linear filter of the one-plane mosaic, so it may be applied to the noise alone. Each missing
+    value is the bilinear estimate corrected by the other colours' Laplacian at that site.
+    """
+    plane = mosaic.sum(axis=-1)
+    green, along_row, along_column, diagonal = (
+        cv2.filter2D(plane, -1, k, borderType=cv2.BORDER_REFLECT_101)
+        for k in (_MHC_GREEN, _MHC_ALONG_ROW, _MHC_ALONG_ROW.T, _MHC_DIAGONAL)
+    )
+    masks = bayer_masks(*plane.shape)
+    red_site, blue_site = masks[..., 0], masks[..., 2]
+    green_in_red_row = masks[..., 1] & np.any(red_site, axis=1, keepdims=True)
+    green_in_blue_row = masks[..., 1] & ~green_in_red_row
+    out = np.empty_like(mosaic)
+    out[..., 1] = np.where(masks[..., 1], plane, green)
+    out[..., 0] = np.select([red_site, green_in_red_row, green_in_blue_row], [plane, along_row, along_column], diagonal)
+    out[..., 2] = np.select([blue_site, green_in_blue_row, green_in_red_row], [plane, along_row, along_column], diagonal)
+    return out
+
+
+DEMOSAICKERS = {"bilinear": demosaic_bilinear, "mhc": demosaic_mhc}
+
+
+def add_demosaicked_noise(
+    raw: np.ndarray, shot: float, read: float, rng: np.random.Generator, method: str = "bilinear"
+) -> np.ndarray:
+    """Poisson-Gaussian noise drawn on an RGGB mosaic of ``raw`` and demosaicked by ``method``.
+
+    Where the mosaic has no sample, the noise is interpolated from its neighbours' (lower variance,
     correlated with them), as in a real camera; the signal itself is left untouched.
     """
     h, w, _ = raw.shape
     masks = bayer_masks(h, w)
     variance = shot * np.maximum(raw, 0.0) + read
     sampled = np.where(masks, rng.standard_normal(raw.shape) * np.sqrt(variance), 0.0)
-    return raw + demosaic_bilinear(sampled)
+    return raw + DEMOSAICKERS[method](sampled)
 
 
 def camera_noise_pair(
@@ -159,20 +204,25 @@ def camera_noise_pair(
     noise_levels: tuple[float, float] | None = None,
     demosaic: bool = False,
     shot_range: tuple[float, float] | None = None,
+    demosaic_method: str = "bilinear",
 ) -> tuple[np.ndarray, np.ndarray]:
     """(noisy, clean) sRGB float32 in [0, 1]; random camera and noise levels unless given.
 
     ``clean`` is ``img`` sent through the same camera without noise. It equals ``img`` except where
     the round trip is lossy (highlights, colours outside the camera gamut), so a model trained on
     the pair learns to remove noise only, not the round trip's colour shifts. ``demosaic`` makes
-    the noise spatially correlated as a Bayer sensor's is (colour images only); ``shot_range``
+    the noise spatially correlated as a Bayer sensor's is (colour images only), interpolated by
+    ``demosaic_method`` (a key of ``DEMOSAICKERS``); ``shot_range``
     widens or narrows the paper's shot-noise range (the read noise follows its fit).
     """
     camera = camera if camera is not None else random_camera(rng)
     shot, read = noise_levels if noise_levels is not None else random_noise_levels(rng, shot_range)
     raw = unprocess(img, camera)
-    noise = add_demosaicked_noise if demosaic and img.shape[-1] == 3 else add_poisson_gaussian
-    noisy = process(noise(raw, shot, read, rng), camera)
+    if demosaic and img.shape[-1] == 3:
+        noisy_raw = add_demosaicked_noise(raw, shot, read, rng, demosaic_method)
+    else:
+        noisy_raw = add_poisson_gaussian(raw, shot, read, rng)
+    noisy = process(noisy_raw, camera)
     return noisy, process(raw, camera)
 
 

@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from irestore.data.blur import DEBLUR_NOISE_SIGMA, blur, load_kernels, random_motion_kernel
-from irestore.data.camera_noise import camera_noise_pair
+from irestore.data.camera_noise import DEMOSAICKERS, camera_noise_pair
 from irestore.data.jpeg import jpeg_compress
 from irestore.data.noise import add_gaussian, quantize_8bit
 from irestore.data.rain import StreakRanges, add_rain
@@ -64,6 +64,8 @@ class CameraNoise:
     ``demosaic``: the share of samples whose noise is demosaicked (spatially correlated, as in
     camera JPEGs and SIDD sRGB); the rest keep pixel-independent noise, as in raw-like inputs.
     ``shot_range``: (min, max) shot-noise variance, default the paper's (1e-4, 1.2e-2).
+    ``demosaic_method``: how that noise is interpolated, ``"bilinear"`` or ``"mhc"`` (gradient-corrected,
+    which correlates the colours' noise as real sRGB noise is; see ``irestore.data.camera_noise``).
     ``jpeg``: the share of samples saved as the camera's own JPEG at a quality drawn from
     ``jpeg_quality`` (a camera's fine setting is ~90-98): in-camera JPEG smears the noise into 8x8
     blocks and ringing, which noise that is only quantised never shows.
@@ -71,6 +73,7 @@ class CameraNoise:
 
     quantize: bool = True
     demosaic: float = 0.0
+    demosaic_method: str = "bilinear"
     shot_range: tuple[float, float] | None = None
     jpeg: float = 0.0
     jpeg_quality: tuple[int, int] = (85, 98)
@@ -79,6 +82,8 @@ class CameraNoise:
         for name in ("demosaic", "jpeg"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} is a share of samples in [0, 1], got {getattr(self, name)}")
+        if self.demosaic_method not in DEMOSAICKERS:
+            raise ConfigError(f"demosaic_method must be one of {sorted(DEMOSAICKERS)}, got {self.demosaic_method!r}")
         if self.shot_range is not None:
             _check_range("shot_range", self.shot_range, 1e-8, 1.0)
             object.__setattr__(self, "shot_range", tuple(self.shot_range))
@@ -87,7 +92,9 @@ class CameraNoise:
 
     def __call__(self, img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         demosaic = self.demosaic > 0 and bool(rng.random() < self.demosaic)
-        noisy, clean = camera_noise_pair(img, rng, demosaic=demosaic, shot_range=self.shot_range)
+        noisy, clean = camera_noise_pair(
+            img, rng, demosaic=demosaic, shot_range=self.shot_range, demosaic_method=self.demosaic_method
+        )
         if self.jpeg > 0 and rng.random() < self.jpeg:
             low, high = self.jpeg_quality
             return jpeg_compress(noisy, int(rng.integers(low, high + 1))), clean
