@@ -6,7 +6,7 @@ validation the training loop would build from the config and ``--set`` overrides
 so the choice is made on images cut from the training data and never on a benchmark:
 
     python scripts/score_validation.py -c configs/finetune/denoise-real-pairs.toml \\
-        --set val_synthetic=6 --set 'val_dirs=["train/PolyU_real/gt_only"]' runs/dr-mhc-snap/*.safetensors
+        --set degradation.demosaic_method=mhc --set degradation.demosaic=1.0 runs/dr-mhc-snap/*.safetensors
 
 With ``paired_holdout`` and ``val_synthetic``, the real held-out crops and the synthetic ones are
 also scored apart (``real``, ``synthetic``), since their mean weighs the two by count.
