@@ -43,11 +43,9 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|" + "---|" * len(parts))
     for path in args.weights:
         model, _ = load_checkpoint(path)
-        model.float()
-        scores = [evaluate(model, inputs[s], targets[s], torch.device("cpu"))["val_psnr"] for s in parts.values()]
-        print(f"| {path} | " + " | ".join(f"{v:.3f}" for v in scores) + " |")
-    inputs_scores = [evaluate(torch.nn.Identity(), inputs[s], targets[s], torch.device("cpu"))["val_psnr"] for s in parts.values()]
-    print("| input | " + " | ".join(f"{v:.3f}" for v in inputs_scores) + " |")
+        results = [evaluate(model.float(), inputs[s], targets[s], torch.device("cpu")) for s in parts.values()]
+        print(f"| {path} | " + " | ".join(f"{r['val_psnr']:.3f}" for r in results) + " |")
+    print("| input | " + " | ".join(f"{r['val_psnr_input']:.3f}" for r in results) + " |")
 
 
 if __name__ == "__main__":

@@ -13,11 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from irestore.checkpoint import save_checkpoint
-from irestore.models.config import ModelConfig
-from irestore.models.unet import RestorationUNet
-from irestore.train.config import TrainConfig
-from irestore.train.export import release_info
+from irestore.train.export import export_state
 from irestore.train.state import STATE_FILE, load_state
 
 
@@ -27,12 +23,8 @@ def snapshot(run_dir: Path, out_dir: Path) -> Path | None:
     out = out_dir / f"step-{state['step']:06d}.safetensors"
     if out.exists():
         return None
-    model = RestorationUNet(ModelConfig.from_dict(state["model_config"]))
-    model.load_state_dict(state["ema"]["model"])
-    info = release_info(TrainConfig.from_dict(state["config"], source=str(out)), state)
-    info["weights"] = f"EMA at step {state['step']} (a snapshot of the running EMA)"
     out_dir.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(out, model, info, half=True)
+    export_state(state, out, half=True, running=True)
     return out
 
 

@@ -73,12 +73,19 @@ def _validation_data(cfg: TrainConfig) -> list[str]:
     return data
 
 
-def export_state(state: dict[str, Any], out: Path, *, half: bool = False) -> str:
-    """Write the release checkpoint of a loaded training state; return its sha256."""
+def export_state(state: dict[str, Any], out: Path, *, half: bool = False, running: bool = False) -> str:
+    """Write the release checkpoint of a loaded training state; return its sha256.
+
+    ``running`` writes the EMA as it is at the state's step instead of the best one, so a run can be
+    snapshotted and chosen on another validation later (``scripts/snapshot_ema.py``)."""
     cfg = TrainConfig.from_dict(state["config"], source=str(out))
     model = RestorationUNet(ModelConfig.from_dict(state["model_config"]))
-    model.load_state_dict(state["best_ema"] if state.get("best_ema") is not None else state["ema"]["model"])
-    return save_checkpoint(out, model, release_info(cfg, state), half=half)
+    best = state.get("best_ema") is not None and not running
+    model.load_state_dict(state["best_ema"] if best else state["ema"]["model"])
+    info = release_info(cfg, state)
+    if running:
+        info["weights"] = f"EMA at step {state['step']} (a snapshot of the running EMA)"
+    return save_checkpoint(out, model, info, half=half)
 
 
 def export_run(run_dir: Path, out: Path, *, half: bool = False) -> str:
